@@ -1,0 +1,136 @@
+/**
+ * Canonical, deterministic binary encoding for everything medchain signs or
+ * hashes: CBOR (RFC 8949) via `cborg`, with map keys in RFC 8949 bytewise
+ * order, integers in their shortest form, and no floats, tags, `undefined` or
+ * indefinite lengths.
+ *
+ * Decoding is strict: it rejects non-shortest integers and lengths, duplicate or
+ * unsorted map keys, trailing bytes, floats, tags and oversize input — so every
+ * value has exactly one encoding and `encode(decode(b))` equals `b` for every
+ * accepted `b`.
+ */
+import { decode as cborDecode, encode as cborEncode, rfc8949EncodeOptions } from 'cborg';
+import type { EncodeOptions, TypeEncoder } from 'cborg';
+import { MedchainError } from '../errors.js';
+
+/** What the codec accepts: integers (number within ±2^53 or bigint within 64 bits), strings, bytes, booleans, null, arrays and plain objects of these. */
+export type CodecValue =
+  | number
+  | bigint
+  | string
+  | boolean
+  | null
+  | Uint8Array
+  | readonly CodecValue[]
+  | { readonly [key: string]: CodecValue };
+
+export const CodecErrorCode = {
+  encode: 'CODEC_ENCODE',
+  decode: 'CODEC_DECODE',
+  nonCanonical: 'CODEC_NON_CANONICAL',
+  tooLarge: 'CODEC_TOO_LARGE',
+} as const;
+
+export class CodecError extends MedchainError {}
+
+/** Default upper bound on any decoded object (4 MiB); callers pass tighter limits. */
+export const DEFAULT_MAX_DECODE_BYTES = 4 * 1024 * 1024;
+
+const rejectFloat: TypeEncoder = (value) => {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw new CodecError(CodecErrorCode.encode, `cannot encode non-integer or unsafe number ${String(value)}`);
+  }
+  return null;
+};
+const reject =
+  (what: string): TypeEncoder =>
+  () => {
+    throw new CodecError(CodecErrorCode.encode, `cannot encode ${what}`);
+  };
+
+const ENCODE_OPTIONS: EncodeOptions = {
+  ...rfc8949EncodeOptions,
+  typeEncoders: {
+    ...rfc8949EncodeOptions.typeEncoders,
+    number: rejectFloat,
+    undefined: reject('undefined'),
+    Map: reject('Map (use a plain object)'),
+    Set: reject('Set (use an array)'),
+    Date: reject('Date (use an integer)'),
+  },
+};
+
+const DECODE_OPTIONS = {
+  strict: true,
+  rejectDuplicateMapKeys: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: true,
+  useMaps: false,
+} as const;
+
+export function encode(value: CodecValue): Uint8Array {
+  try {
+    return cborEncode(value, ENCODE_OPTIONS);
+  } catch (err) {
+    if (err instanceof CodecError) throw err;
+    throw new CodecError(CodecErrorCode.encode, `cannot encode value: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
+export interface DecodeOptions {
+  /** Reject input longer than this many bytes (default 4 MiB). */
+  maxBytes?: number;
+}
+
+export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecValue {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DECODE_BYTES;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CodecError(CodecErrorCode.decode, 'input is not a byte array');
+  }
+  if (bytes.length > maxBytes) {
+    throw new CodecError(CodecErrorCode.tooLarge, `input of ${bytes.length} bytes exceeds the limit of ${maxBytes}`, {
+      length: bytes.length,
+      maxBytes,
+    });
+  }
+  if (bytes.length === 0) throw new CodecError(CodecErrorCode.decode, 'input is empty');
+  let value: CodecValue;
+  try {
+    // cborg throws on trailing bytes after the first complete item.
+    value = cborDecode(bytes, DECODE_OPTIONS) as CodecValue;
+  } catch (err) {
+    throw new CodecError(CodecErrorCode.decode, `malformed CBOR: ${(err as Error).message}`, {}, { cause: err });
+  }
+  // Floats, map key order and anything else cborg cannot check on decode:
+  // the only accepted encoding is the one we would produce.
+  let again: Uint8Array;
+  try {
+    again = encode(value);
+  } catch {
+    throw new CodecError(CodecErrorCode.nonCanonical, 'input holds a value outside the canonical subset');
+  }
+  if (!bytesEqual(again, bytes)) {
+    throw new CodecError(CodecErrorCode.nonCanonical, 'input is not in canonical form');
+  }
+  return value;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+export function fromHex(hex: string, field = 'hex'): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new CodecError(CodecErrorCode.decode, `${field}: not an even-length hex string`, { field });
+  }
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
