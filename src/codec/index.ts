@@ -38,7 +38,10 @@ export const DEFAULT_MAX_DECODE_BYTES = 4 * 1024 * 1024;
 
 const rejectFloat: TypeEncoder = (value) => {
   if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-    throw new CodecError(CodecErrorCode.encode, `cannot encode non-integer or unsafe number ${String(value)}`);
+    throw new CodecError(
+      CodecErrorCode.encode,
+      `cannot encode non-integer or unsafe number ${String(value)}`,
+    );
   }
   return null;
 };
@@ -48,15 +51,56 @@ const reject =
     throw new CodecError(CodecErrorCode.encode, `cannot encode ${what}`);
   };
 
+/**
+ * A string with a lone UTF-16 surrogate has no UTF-8 form: the encoder would
+ * silently write U+FFFD, so two different strings would share one encoding.
+ */
+const rejectIllFormedString: TypeEncoder = (value) => {
+  if (typeof value === 'string' && !value.isWellFormed()) {
+    throw new CodecError(CodecErrorCode.encode, 'cannot encode a string with a lone surrogate');
+  }
+  return null;
+};
+/** Class instances would lose their prototype (and any getters) on a round trip. */
+const rejectNonPlainObject: TypeEncoder = (value) => {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CodecError(
+      CodecErrorCode.encode,
+      'cannot encode an object that is not a plain object',
+    );
+  }
+  return null;
+};
+/** cborg writes other binary views as byte strings; they would decode as a `Uint8Array`. */
+const BINARY_VIEWS = [
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'DataView',
+  'Int8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+] as const;
+
 const ENCODE_OPTIONS: EncodeOptions = {
   ...rfc8949EncodeOptions,
   typeEncoders: {
-    ...rfc8949EncodeOptions.typeEncoders,
+    ...Object.fromEntries(BINARY_VIEWS.map((name) => [name, reject(`${name} (use a Uint8Array)`)])),
     number: rejectFloat,
+    string: rejectIllFormedString,
+    Object: rejectNonPlainObject,
     undefined: reject('undefined'),
     Map: reject('Map (use a plain object)'),
     Set: reject('Set (use an array)'),
     Date: reject('Date (use an integer)'),
+    Tagged: reject('CBOR tags'),
   },
 };
 
@@ -76,7 +120,12 @@ export function encode(value: CodecValue): Uint8Array {
     return cborEncode(value, ENCODE_OPTIONS);
   } catch (err) {
     if (err instanceof CodecError) throw err;
-    throw new CodecError(CodecErrorCode.encode, `cannot encode value: ${(err as Error).message}`, {}, { cause: err });
+    throw new CodecError(
+      CodecErrorCode.encode,
+      `cannot encode value: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
 }
 
@@ -91,10 +140,14 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecVal
     throw new CodecError(CodecErrorCode.decode, 'input is not a byte array');
   }
   if (bytes.length > maxBytes) {
-    throw new CodecError(CodecErrorCode.tooLarge, `input of ${bytes.length} bytes exceeds the limit of ${maxBytes}`, {
-      length: bytes.length,
-      maxBytes,
-    });
+    throw new CodecError(
+      CodecErrorCode.tooLarge,
+      `input of ${bytes.length} bytes exceeds the limit of ${maxBytes}`,
+      {
+        length: bytes.length,
+        maxBytes,
+      },
+    );
   }
   if (bytes.length === 0) throw new CodecError(CodecErrorCode.decode, 'input is empty');
   let value: CodecValue;
@@ -102,7 +155,12 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecVal
     // cborg throws on trailing bytes after the first complete item.
     value = cborDecode(bytes, DECODE_OPTIONS) as CodecValue;
   } catch (err) {
-    throw new CodecError(CodecErrorCode.decode, `malformed CBOR: ${(err as Error).message}`, {}, { cause: err });
+    throw new CodecError(
+      CodecErrorCode.decode,
+      `malformed CBOR: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
   // Floats, map key order and anything else cborg cannot check on decode:
   // the only accepted encoding is the one we would produce.
@@ -110,7 +168,10 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecVal
   try {
     again = encode(value);
   } catch {
-    throw new CodecError(CodecErrorCode.nonCanonical, 'input holds a value outside the canonical subset');
+    throw new CodecError(
+      CodecErrorCode.nonCanonical,
+      'input holds a value outside the canonical subset',
+    );
   }
   if (!bytesEqual(again, bytes)) {
     throw new CodecError(CodecErrorCode.nonCanonical, 'input is not in canonical form');
@@ -130,7 +191,9 @@ export function toHex(bytes: Uint8Array): string {
 
 export function fromHex(hex: string, field = 'hex'): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new CodecError(CodecErrorCode.decode, `${field}: not an even-length hex string`, { field });
+    throw new CodecError(CodecErrorCode.decode, `${field}: not an even-length hex string`, {
+      field,
+    });
   }
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }

@@ -43,7 +43,7 @@ export interface Transaction extends UnsignedTransaction {
 export interface BlockHeader {
   readonly chainId: string;
   readonly height: number;
-  /** Hash of the previous block header (all zero for height 1, whose parent is genesis: the genesis hash). */
+  /** Hash of the previous block header; for height 1, whose parent is the genesis, the genesis hash. */
   readonly prevHash: Uint8Array;
   /** Merkle root of the transaction hashes. */
   readonly txRoot: Uint8Array;
