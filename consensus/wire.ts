@@ -1,0 +1,407 @@
+/**
+ * Wire encoding of consensus messages: canonical CBOR of plain objects, and a
+ * strict decoder that checks every field (type, range, length, no unknown
+ * keys) before anything reaches the replica. A message that fails any check
+ * is rejected with `ConsensusError(CONSENSUS_MALFORMED_MESSAGE)`.
+ */
+import { decode, encode } from '../src/codec/index.js';
+import type { CodecValue } from '../src/codec/index.js';
+import { MedchainError } from '../src/errors.js';
+import {
+  blockFromCodec,
+  blockToCodec,
+  commitCertificateFromCodec,
+  commitCertificateToCodec,
+} from '../src/ledger/encoding.js';
+import type { Block, CommitCertificate } from '../src/ledger/types.js';
+import { ConsensusError, ConsensusErrorCode } from './errors.js';
+import type {
+  CertifiedBlock,
+  CheckpointCertificate,
+  ConsensusMessage,
+  PreparedCertificate,
+  Reproposal,
+  ViewChangeMessage,
+  VoteSignature,
+} from './types.js';
+
+export interface WireLimits {
+  readonly maxMessageBytes: number;
+  readonly maxValidators: number;
+  readonly maxBlockTxs: number;
+  readonly maxEntries: number;
+  readonly maxHashBytes: number;
+  readonly maxSignatureBytes: number;
+}
+
+export const DEFAULT_WIRE_LIMITS: WireLimits = {
+  maxMessageBytes: 8 * 1024 * 1024,
+  maxValidators: 1024,
+  maxBlockTxs: 10_000,
+  maxEntries: 1024,
+  maxHashBytes: 64,
+  maxSignatureBytes: 128,
+};
+
+function sigsToCodec(sigs: readonly VoteSignature[]): CodecValue[] {
+  return sigs.map((s) => ({ validator: s.validator, signature: s.signature }));
+}
+
+function checkpointToCodec(c: CheckpointCertificate | null): CodecValue {
+  if (!c) return null;
+  return {
+    height: c.height,
+    blockHash: c.blockHash,
+    stateRoot: c.stateRoot,
+    signatures: sigsToCodec(c.signatures),
+  };
+}
+
+function preparedToCodec(p: PreparedCertificate): CodecValue {
+  return {
+    height: p.height,
+    view: p.view,
+    block: blockToCodec(p.block),
+    prePrepareSignature: p.prePrepareSignature,
+    prepares: sigsToCodec(p.prepares),
+  };
+}
+
+function certifiedToCodec(e: CertifiedBlock): CodecValue {
+  return { block: blockToCodec(e.block), certificate: commitCertificateToCodec(e.certificate) };
+}
+
+function viewChangeToCodec(m: ViewChangeMessage): CodecValue {
+  return {
+    kind: m.kind,
+    from: m.from,
+    newView: m.newView,
+    checkpoint: checkpointToCodec(m.checkpoint),
+    committed: m.committed.map(certifiedToCodec),
+    prepared: m.prepared.map(preparedToCodec),
+    signature: m.signature,
+  };
+}
+
+/** The plain CBOR value of a message (the exact shape `decodeMessage` accepts). */
+export function messageToCodec(m: ConsensusMessage): CodecValue {
+  switch (m.kind) {
+    case 'pre-prepare':
+      return {
+        kind: m.kind,
+        from: m.from,
+        view: m.view,
+        height: m.height,
+        block: blockToCodec(m.block),
+        signature: m.signature,
+      };
+    case 'prepare':
+    case 'commit':
+      return {
+        kind: m.kind,
+        from: m.from,
+        view: m.view,
+        height: m.height,
+        digest: m.digest,
+        signature: m.signature,
+      };
+    case 'checkpoint':
+      return {
+        kind: m.kind,
+        from: m.from,
+        height: m.height,
+        blockHash: m.blockHash,
+        stateRoot: m.stateRoot,
+        signature: m.signature,
+      };
+    case 'view-change':
+      return viewChangeToCodec(m);
+    case 'new-view':
+      return {
+        kind: m.kind,
+        from: m.from,
+        view: m.view,
+        viewChanges: m.viewChanges.map(viewChangeToCodec),
+        reproposals: m.reproposals.map((r) => ({
+          height: r.height,
+          digest: r.digest,
+          signature: r.signature,
+        })),
+        signature: m.signature,
+      };
+    case 'sync-request':
+      return {
+        kind: m.kind,
+        from: m.from,
+        fromHeight: m.fromHeight,
+        toHeight: m.toHeight,
+        signature: m.signature,
+      };
+    case 'sync-response':
+      return {
+        kind: m.kind,
+        from: m.from,
+        entries: m.entries.map(certifiedToCodec),
+        checkpoint: checkpointToCodec(m.checkpoint),
+      };
+  }
+}
+
+export function encodeMessage(message: ConsensusMessage): Uint8Array {
+  return encode(messageToCodec(message));
+}
+
+type Obj = { readonly [key: string]: CodecValue };
+
+function fail(field: string, problem: string): never {
+  throw new ConsensusError(ConsensusErrorCode.malformedMessage, `${field}: ${problem}`, { field });
+}
+
+function obj(v: CodecValue | undefined, field: string, keys: readonly string[]): Obj {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) {
+    fail(field, 'not a map');
+  }
+  const o = v as Obj;
+  const actual = Object.keys(o);
+  if (actual.length !== keys.length) fail(field, `expected keys ${keys.join(',')}`);
+  for (const k of keys) if (!(k in o)) fail(field, `missing ${k}`);
+  return o;
+}
+
+function uint(v: CodecValue | undefined, field: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    fail(field, 'not an unsigned integer in range');
+  }
+  return v;
+}
+
+function bytes(
+  v: CodecValue | undefined,
+  field: string,
+  maxLength: number,
+  minLength = 1,
+): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length > maxLength || v.length < minLength) {
+    fail(field, 'not a byte string of allowed length');
+  }
+  return v;
+}
+
+function arr(v: CodecValue | undefined, field: string, maxLength: number): readonly CodecValue[] {
+  if (!Array.isArray(v)) fail(field, 'not an array');
+  const a = v as readonly CodecValue[];
+  if (a.length > maxLength) fail(field, 'too many entries');
+  return a;
+}
+
+function decodeBlock(v: CodecValue | undefined, field: string, l: WireLimits): Block {
+  try {
+    return blockFromCodec(v, { maxBlockTxs: l.maxBlockTxs });
+  } catch (err) {
+    return fail(field, err instanceof MedchainError ? err.message : 'malformed block');
+  }
+}
+
+function decodeSigs(v: CodecValue | undefined, field: string, l: WireLimits): VoteSignature[] {
+  return arr(v, field, l.maxValidators).map((s, i) => {
+    const o = obj(s, `${field}[${i}]`, ['validator', 'signature']);
+    return {
+      validator: uint(o['validator'], `${field}[${i}].validator`, l.maxValidators - 1),
+      signature: bytes(o['signature'], `${field}[${i}].signature`, l.maxSignatureBytes),
+    };
+  });
+}
+
+function decodeCheckpointCert(
+  v: CodecValue | undefined,
+  field: string,
+  l: WireLimits,
+): CheckpointCertificate | null {
+  if (v === null) return null;
+  const o = obj(v, field, ['height', 'blockHash', 'stateRoot', 'signatures']);
+  return {
+    height: uint(o['height'], `${field}.height`),
+    blockHash: bytes(o['blockHash'], `${field}.blockHash`, l.maxHashBytes),
+    stateRoot: bytes(o['stateRoot'], `${field}.stateRoot`, l.maxHashBytes),
+    signatures: decodeSigs(o['signatures'], `${field}.signatures`, l),
+  };
+}
+
+function decodeCommitCert(v: CodecValue | undefined, field: string): CommitCertificate {
+  try {
+    return commitCertificateFromCodec(v, field);
+  } catch (err) {
+    return fail(field, err instanceof MedchainError ? err.message : 'malformed certificate');
+  }
+}
+
+function decodePrepared(
+  v: CodecValue | undefined,
+  field: string,
+  l: WireLimits,
+): PreparedCertificate {
+  const o = obj(v, field, ['height', 'view', 'block', 'prePrepareSignature', 'prepares']);
+  return {
+    height: uint(o['height'], `${field}.height`),
+    view: uint(o['view'], `${field}.view`),
+    block: decodeBlock(o['block'], `${field}.block`, l),
+    prePrepareSignature: bytes(
+      o['prePrepareSignature'],
+      `${field}.prePrepareSignature`,
+      l.maxSignatureBytes,
+    ),
+    prepares: decodeSigs(o['prepares'], `${field}.prepares`, l),
+  };
+}
+
+function decodeViewChange(
+  v: CodecValue | undefined,
+  field: string,
+  l: WireLimits,
+): ViewChangeMessage {
+  const o = obj(v, field, [
+    'kind',
+    'from',
+    'newView',
+    'checkpoint',
+    'committed',
+    'prepared',
+    'signature',
+  ]);
+  if (o['kind'] !== 'view-change') fail(`${field}.kind`, 'not view-change');
+  return {
+    kind: 'view-change',
+    from: uint(o['from'], `${field}.from`, l.maxValidators - 1),
+    newView: uint(o['newView'], `${field}.newView`),
+    checkpoint: decodeCheckpointCert(o['checkpoint'], `${field}.checkpoint`, l),
+    committed: arr(o['committed'], `${field}.committed`, l.maxEntries).map((e, i) =>
+      decodeCertified(e, `${field}.committed[${i}]`, l),
+    ),
+    prepared: arr(o['prepared'], `${field}.prepared`, l.maxEntries).map((p, i) =>
+      decodePrepared(p, `${field}.prepared[${i}]`, l),
+    ),
+    signature: bytes(o['signature'], `${field}.signature`, l.maxSignatureBytes),
+  };
+}
+
+function decodeCertified(v: CodecValue | undefined, field: string, l: WireLimits): CertifiedBlock {
+  const o = obj(v, field, ['block', 'certificate']);
+  return {
+    block: decodeBlock(o['block'], `${field}.block`, l),
+    certificate: decodeCommitCert(o['certificate'], `${field}.certificate`),
+  };
+}
+
+/** Decode and validate the shape of every field. Throws ConsensusError on anything malformed. */
+export function decodeMessage(
+  input: Uint8Array,
+  limits: WireLimits = DEFAULT_WIRE_LIMITS,
+): ConsensusMessage {
+  let value: CodecValue;
+  try {
+    value = decode(input, { maxBytes: limits.maxMessageBytes });
+  } catch (err) {
+    fail('message', `not canonical CBOR (${(err as Error).message})`);
+  }
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    value instanceof Uint8Array
+  ) {
+    fail('message', 'not a map');
+  }
+  const kind = (value as Obj)['kind'];
+  const l = limits;
+  switch (kind) {
+    case 'pre-prepare': {
+      const o = obj(value, 'pre-prepare', ['kind', 'from', 'view', 'height', 'block', 'signature']);
+      return {
+        kind,
+        from: uint(o['from'], 'from', l.maxValidators - 1),
+        view: uint(o['view'], 'view'),
+        height: uint(o['height'], 'height'),
+        block: decodeBlock(o['block'], 'block', l),
+        signature: bytes(o['signature'], 'signature', l.maxSignatureBytes),
+      };
+    }
+    case 'prepare':
+    case 'commit': {
+      const o = obj(value, kind, ['kind', 'from', 'view', 'height', 'digest', 'signature']);
+      return {
+        kind,
+        from: uint(o['from'], 'from', l.maxValidators - 1),
+        view: uint(o['view'], 'view'),
+        height: uint(o['height'], 'height'),
+        digest: bytes(o['digest'], 'digest', l.maxHashBytes),
+        signature: bytes(o['signature'], 'signature', l.maxSignatureBytes),
+      };
+    }
+    case 'checkpoint': {
+      const o = obj(value, kind, ['kind', 'from', 'height', 'blockHash', 'stateRoot', 'signature']);
+      return {
+        kind,
+        from: uint(o['from'], 'from', l.maxValidators - 1),
+        height: uint(o['height'], 'height'),
+        blockHash: bytes(o['blockHash'], 'blockHash', l.maxHashBytes),
+        stateRoot: bytes(o['stateRoot'], 'stateRoot', l.maxHashBytes),
+        signature: bytes(o['signature'], 'signature', l.maxSignatureBytes),
+      };
+    }
+    case 'view-change':
+      return decodeViewChange(value, 'view-change', l);
+    case 'new-view': {
+      const o = obj(value, kind, [
+        'kind',
+        'from',
+        'view',
+        'viewChanges',
+        'reproposals',
+        'signature',
+      ]);
+      const reproposals: Reproposal[] = arr(o['reproposals'], 'reproposals', l.maxEntries).map(
+        (r, i) => {
+          const ro = obj(r, `reproposals[${i}]`, ['height', 'digest', 'signature']);
+          return {
+            height: uint(ro['height'], `reproposals[${i}].height`),
+            digest: bytes(ro['digest'], `reproposals[${i}].digest`, l.maxHashBytes),
+            signature: bytes(ro['signature'], `reproposals[${i}].signature`, l.maxSignatureBytes),
+          };
+        },
+      );
+      return {
+        kind,
+        from: uint(o['from'], 'from', l.maxValidators - 1),
+        view: uint(o['view'], 'view'),
+        viewChanges: arr(o['viewChanges'], 'viewChanges', l.maxValidators).map((vc, i) =>
+          decodeViewChange(vc, `viewChanges[${i}]`, l),
+        ),
+        reproposals,
+        signature: bytes(o['signature'], 'signature', l.maxSignatureBytes),
+      };
+    }
+    case 'sync-request': {
+      const o = obj(value, kind, ['kind', 'from', 'fromHeight', 'toHeight', 'signature']);
+      return {
+        kind,
+        from: uint(o['from'], 'from', l.maxValidators - 1),
+        fromHeight: uint(o['fromHeight'], 'fromHeight'),
+        toHeight: uint(o['toHeight'], 'toHeight'),
+        signature: bytes(o['signature'], 'signature', l.maxSignatureBytes),
+      };
+    }
+    case 'sync-response': {
+      const o = obj(value, kind, ['kind', 'from', 'entries', 'checkpoint']);
+      return {
+        kind,
+        from: uint(o['from'], 'from', l.maxValidators - 1),
+        entries: arr(o['entries'], 'entries', l.maxEntries).map((e, i) =>
+          decodeCertified(e, `entries[${i}]`, l),
+        ),
+        checkpoint: decodeCheckpointCert(o['checkpoint'], 'checkpoint', l),
+      };
+    }
+    default:
+      return fail('kind', 'unknown message kind');
+  }
+}

@@ -1,0 +1,155 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encode } from '../../src/codec/index.js';
+import {
+  ConsensusError,
+  decodeMessage,
+  encodeMessage,
+  messageToCodec,
+} from '../../consensus/index.js';
+import type { ConsensusMessage } from '../../consensus/index.js';
+import { simTransaction } from '../../consensus/sim/index.js';
+
+/** The value, or a failed test when it is missing. */
+function must<T>(value: T | null | undefined): T {
+  if (value === null || value === undefined) {
+    throw new ConsensusError('CONSENSUS_SIMULATION', 'expected a value');
+  }
+  return value;
+}
+
+const h = (b: number): Uint8Array => new Uint8Array(32).fill(b);
+const sig = (b: number): Uint8Array => new Uint8Array(64).fill(b);
+const block = {
+  header: {
+    chainId: 'medchain-unit',
+    height: 3,
+    prevHash: h(1),
+    txRoot: h(2),
+    stateRoot: h(3),
+    proposer: 1,
+    view: 1,
+    timestamp: 1_700_000_000_000,
+    validatorSetHash: h(4),
+  },
+  txs: [simTransaction('medchain-unit', 1), simTransaction('medchain-unit', 2)],
+};
+const checkpoint = {
+  height: 8,
+  blockHash: h(5),
+  stateRoot: h(6),
+  signatures: [0, 1, 2].map((validator) => ({ validator, signature: sig(validator) })),
+};
+const prepared = {
+  height: 9,
+  view: 1,
+  block: { ...block, header: { ...block.header, height: 9 } },
+  prePrepareSignature: sig(7),
+  prepares: [2, 3].map((validator) => ({ validator, signature: sig(validator) })),
+};
+const certified = {
+  block,
+  certificate: {
+    chainId: 'medchain-unit',
+    height: 3,
+    view: 1,
+    blockHash: h(9),
+    signatures: checkpoint.signatures,
+  },
+};
+const vc = {
+  kind: 'view-change',
+  from: 2,
+  newView: 2,
+  checkpoint,
+  committed: [certified],
+  prepared: [prepared],
+  signature: sig(8),
+} as const;
+
+const samples: ConsensusMessage[] = [
+  { kind: 'pre-prepare', from: 1, view: 1, height: 3, block, signature: sig(1) },
+  { kind: 'prepare', from: 2, view: 1, height: 3, digest: h(9), signature: sig(2) },
+  { kind: 'commit', from: 3, view: 1, height: 3, digest: h(9), signature: sig(3) },
+  { kind: 'checkpoint', from: 0, height: 8, blockHash: h(5), stateRoot: h(6), signature: sig(4) },
+  vc,
+  {
+    kind: 'new-view',
+    from: 2,
+    view: 2,
+    viewChanges: [vc, { ...vc, from: 3, checkpoint: null, committed: [], prepared: [] }],
+    reproposals: [{ height: 9, digest: h(10), signature: sig(11) }],
+    signature: sig(12),
+  },
+  { kind: 'sync-request', from: 1, fromHeight: 4, toHeight: 20, signature: sig(13) },
+  {
+    kind: 'sync-response',
+    from: 0,
+    entries: [certified],
+    checkpoint,
+  },
+];
+
+describe('consensus wire format', () => {
+  it('round-trips every message kind exactly', () => {
+    expect(new Set(samples.map((m) => m.kind)).size).toBe(8);
+    for (const m of samples) {
+      const bytes = encodeMessage(m);
+      const back = decodeMessage(bytes);
+      expect(back).toEqual(m);
+      expect(encodeMessage(back)).toEqual(bytes);
+    }
+  });
+
+  it('rejects unknown kinds, extra or missing keys, wrong types and out-of-range values', () => {
+    const prepare = messageToCodec(must(samples[1])) as Record<string, unknown>;
+    const bad: unknown[] = [
+      { ...prepare, kind: 'vote' },
+      { ...prepare, extra: 1 },
+      { kind: 'prepare', from: 2, view: 1, height: 3, digest: h(9) },
+      { ...prepare, view: -1 },
+      { ...prepare, from: 5000 },
+      { ...prepare, digest: 'abc' },
+      { ...prepare, digest: new Uint8Array(0) },
+      { ...prepare, signature: new Uint8Array(500) },
+      [1, 2, 3],
+    ];
+    for (const value of bad) {
+      expect(() => decodeMessage(encode(value as never)), JSON.stringify(value)).toThrow(
+        ConsensusError,
+      );
+    }
+    const pp = messageToCodec(must(samples[0])) as Record<string, unknown>;
+    const header = { ...block.header, txRoot: 7 };
+    expect(() => decodeMessage(encode({ ...pp, block: { header, txs: [] } }))).toThrow(
+      ConsensusError,
+    );
+  });
+
+  it('never throws anything but ConsensusError on random or mutated bytes', () => {
+    const valid = samples.map(encodeMessage);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc
+            .tuple(fc.nat(valid.length - 1), fc.nat(), fc.integer({ min: 1, max: 255 }))
+            .map(([i, pos, x]) => {
+              const b = new Uint8Array(must(valid[i]));
+              const at = pos % b.length;
+              b[at] = (b[at] ?? 0) ^ x;
+              return b;
+            }),
+        ),
+        (bytes) => {
+          try {
+            decodeMessage(bytes);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ConsensusError);
+          }
+        },
+      ),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+});
