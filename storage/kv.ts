@@ -55,6 +55,12 @@ export interface KvStore {
   readonly location: string;
   /** The value at `key`, or `undefined`. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * The value at `key`, read synchronously (blocks the event loop for one
+   * lookup): for the hot paths that pure code calls synchronously, such as the
+   * contracts reading world state and the replica serving blocks.
+   */
+  getSync(key: Uint8Array): Uint8Array | undefined;
   /** Values at `keys`, in the same order; `undefined` where absent. */
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   put(key: Uint8Array, value: Uint8Array, options?: KvWriteOptions): Promise<void>;

@@ -63,6 +63,16 @@ export class LevelKvStore implements KvStore {
     }
   }
 
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    checkKey(key);
+    try {
+      const value = this.#db.getSync(key);
+      return value === undefined ? undefined : view(value);
+    } catch (err) {
+      throw classifyLevelError(err, this.location, 'get');
+    }
+  }
+
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     keys.forEach((key, i) => {
       checkKey(key, `keys[${i}]`);

@@ -41,6 +41,12 @@ export class MemoryKvStore implements KvStore {
     });
   }
 
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    if (this.#closed) throw closedError(this.location);
+    checkKey(key);
+    return this.#read(key);
+  }
+
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return this.#run(() => {
       keys.forEach((key, i) => {

@@ -85,6 +85,11 @@ export class BlockRepository {
     return bytes === undefined ? undefined : decodeBlock(bytes, height);
   }
 
+  getSync(height: number): Block | undefined {
+    const bytes = this.kv.getSync(heightKey(BUCKET.blockByHeight, height));
+    return bytes === undefined ? undefined : decodeBlock(bytes, height);
+  }
+
   /** The height of the block with this hash, if committed. */
   async heightOf(blockHash: Uint8Array): Promise<number | undefined> {
     const bytes = await this.kv.get(bytesKey(BUCKET.heightByBlockHash, blockHash, 'blockHash'));
@@ -145,6 +150,11 @@ export class CertificateRepository {
     return bytes === undefined ? undefined : decodeCertificate(bytes, height);
   }
 
+  getSync(height: number): CommitCertificate | undefined {
+    const bytes = this.kv.getSync(heightKey(BUCKET.certificateByHeight, height));
+    return bytes === undefined ? undefined : decodeCertificate(bytes, height);
+  }
+
   async *range(range: HeightRange): AsyncGenerator<CommitCertificate, void, undefined> {
     for await (const { key, value } of this.kv.iterate(
       heightRangeOptions(BUCKET.certificateByHeight, range),
@@ -178,13 +188,19 @@ export class TxIndexRepository {
   async getMany(txHashes: readonly Uint8Array[]): Promise<(TxLocation | undefined)[]> {
     const keys = txHashes.map((hash) => bytesKey(BUCKET.txIndex, hash, 'txHash'));
     const values = await this.kv.getMany(keys);
-    return values.map((bytes, i) => {
-      if (bytes === undefined) return undefined;
-      const hash = txHashes[i] ?? new Uint8Array();
-      const source = { what: `tx index entry for ${toHex(hash)}`, details: { bucket: 'txIndex' } };
-      return decodeTxLocation(bytes, source);
-    });
+    return values.map((bytes, i) => decodeLocation(bytes, txHashes[i] ?? new Uint8Array()));
   }
+
+  /** Whether (and where) the transaction was committed, read synchronously (block validation). */
+  getSync(txHash: Uint8Array): TxLocation | undefined {
+    return decodeLocation(this.kv.getSync(bytesKey(BUCKET.txIndex, txHash, 'txHash')), txHash);
+  }
+}
+
+function decodeLocation(bytes: Uint8Array | undefined, hash: Uint8Array): TxLocation | undefined {
+  if (bytes === undefined) return undefined;
+  const source = { what: `tx index entry for ${toHex(hash)}`, details: { bucket: 'txIndex' } };
+  return decodeTxLocation(bytes, source);
 }
 
 // ---- receipts -------------------------------------------------------------
@@ -251,6 +267,11 @@ export class StateRepository {
 
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return this.kv.getMany(keys.map((key) => bytesKey(BUCKET.state, key, 'key')));
+  }
+
+  /** Synchronous read: the contracts execute synchronously against committed state. */
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    return this.kv.getSync(bytesKey(BUCKET.state, key, 'key'));
   }
 
   /** Entries whose key starts with `prefix` (empty prefix: the whole state), in key order. */

@@ -107,6 +107,18 @@ export class WalRepository {
     return entries.sort((a, b) => a.sequence - b.sequence);
   }
 
+  /** Removes exactly these entries (by height and sequence), atomically. */
+  async remove(
+    entries: readonly Pick<WalEntry, 'height' | 'sequence'>[],
+    options: WalWriteOptions = {},
+  ): Promise<void> {
+    const ops: KvBatchOp[] = entries.map((e) => ({
+      type: 'del',
+      key: heightSeqKey(BUCKET.consensusWal, e.height, e.sequence),
+    }));
+    if (ops.length > 0) await this.kv.batch(ops, { sync: options.sync ?? true });
+  }
+
   /** Removes every entry with height < `height`, atomically. Returns how many were removed. */
   async truncateBelow(height: number, options: WalWriteOptions = {}): Promise<number> {
     checkHeight(height);

@@ -146,6 +146,14 @@ describe.each(backends)('ChainStore over %s', (_name, makeBackend) => {
       { height: 1, index: 0 },
       undefined,
     ]);
+    // The synchronous reads used on hot paths agree with the async ones.
+    expect(store.txIndex.getSync(txHashOf(2, 1))).toEqual({ height: 2, index: 1 });
+    expect(store.txIndex.getSync(txHashOf(4, 0))).toBeUndefined();
+    expect(store.blocks.getSync(2)).toEqual(two.block);
+    expect(store.blocks.getSync(4)).toBeUndefined();
+    expect(store.certificates.getSync(2)).toEqual(two.certificate);
+    expect(store.state.getSync(COUNTER_KEY)).toEqual(u64(3));
+    expect(store.state.getSync(uniqueStateKey(2, 0))).toBeUndefined();
 
     // State: written, overwritten, deleted.
     expect(await store.getState(COUNTER_KEY)).toEqual(u64(3));
@@ -478,6 +486,19 @@ describe.each(backends)('ChainStore over %s', (_name, makeBackend) => {
       expect((await store.wal.readAll()).map((e) => e.sequence)).toEqual([0, 2, 3]);
       expect(await store.wal.truncateBelow(6)).toBe(2);
       expect((await store.wal.readAll()).map((e) => e.entry)).toEqual(['a']);
+    });
+
+    it('removes exactly the named entries', async () => {
+      await store.wal.appendMany([
+        { height: 1, entry: 'a' },
+        { height: 1, entry: 'b' },
+        { height: 2, entry: 'c' },
+      ]);
+      const [a, , c] = await store.wal.readAll();
+      await store.wal.remove([a, c].filter((e) => e !== undefined));
+      expect((await store.wal.readAll()).map((e) => e.entry)).toEqual(['b']);
+      await store.wal.remove([]);
+      expect(await store.wal.readAll()).toHaveLength(1);
     });
 
     it('continues its sequence after reopen and writes nothing for a bad entry', async () => {

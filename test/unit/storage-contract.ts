@@ -101,6 +101,21 @@ export function kvStoreContract(name: string, createHarness: () => Promise<KvSto
       expect(await store.getMany([])).toEqual([]);
     });
 
+    it('getSync sees exactly what get sees, including the latest write', async () => {
+      expect(store.getSync(b(4))).toBeUndefined();
+      await store.put(b(4), b(40));
+      expect(store.getSync(b(4))).toEqual(b(40));
+      await store.batch([
+        { type: 'put', key: b(4), value: b(41) },
+        { type: 'put', key: b(5), value: b(5) },
+      ]);
+      expect(store.getSync(b(4))).toEqual(await store.get(b(4)));
+      expect(store.getSync(b(5))).toEqual(b(5));
+      await store.del(b(5));
+      expect(store.getSync(b(5))).toBeUndefined();
+      expect(() => store.getSync(new Uint8Array(0))).toThrow(/key/);
+    });
+
     it('rejects empty and non-byte keys and non-byte values with INVALID_ARGUMENT', async () => {
       await expectStorageError(store.put(new Uint8Array(0), b(1)), 'INVALID_ARGUMENT');
       await expectStorageError(store.get(new Uint8Array(0)), 'INVALID_ARGUMENT');
@@ -263,6 +278,9 @@ export function kvStoreContract(name: string, createHarness: () => Promise<KvSto
       await store.close();
       await expectStorageError(store.get(b(1)), 'CLOSED');
       await expectStorageError(store.getMany([b(1)]), 'CLOSED');
+      expect(() => store.getSync(b(1))).toThrow(
+        expect.objectContaining({ code: 'CLOSED' }) as Error,
+      );
       await expectStorageError(store.put(b(1), b(1)), 'CLOSED');
       await expectStorageError(store.del(b(1)), 'CLOSED');
       await expectStorageError(store.batch([{ type: 'del', key: b(1) }]), 'CLOSED');
