@@ -13,6 +13,16 @@ export {
   newViewVoteBytes,
   syncRequestVoteBytes,
 } from './votes.js';
-export { encodeMessage, decodeMessage, messageToCodec, DEFAULT_WIRE_LIMITS } from './wire.js';
+export {
+  encodeMessage,
+  decodeMessage,
+  messageToCodec,
+  messageFromCodec,
+  walRecordToCodec,
+  walRecordFromCodec,
+  walRecordHeight,
+  walRecordSurvives,
+  DEFAULT_WIRE_LIMITS,
+} from './wire.js';
 export type { WireLimits } from './wire.js';
 export { suiteConsensusCrypto, insecureFakeConsensusCrypto, VerifyMemo } from './crypto.js';

@@ -21,8 +21,10 @@ import type {
   ConsensusMessage,
   PreparedCertificate,
   Reproposal,
+  SignedVoteMessage,
   ViewChangeMessage,
   VoteSignature,
+  WalRecord,
 } from './types.js';
 
 export interface WireLimits {
@@ -303,6 +305,14 @@ export function decodeMessage(
   } catch (err) {
     fail('message', `not canonical CBOR (${(err as Error).message})`);
   }
+  return messageFromCodec(value, limits);
+}
+
+/** Validate the shape of a decoded CBOR value as a message (see `decodeMessage`). */
+export function messageFromCodec(
+  value: CodecValue,
+  limits: WireLimits = DEFAULT_WIRE_LIMITS,
+): ConsensusMessage {
   if (
     value === null ||
     typeof value !== 'object' ||
@@ -404,4 +414,94 @@ export function decodeMessage(
     default:
       return fail('kind', 'unknown message kind');
   }
+}
+
+// ---------------------------------------------------------------- WAL records
+
+/** The CBOR value a host stores for a WAL record (`walRecordFromCodec` reads it back). */
+export function walRecordToCodec(r: WalRecord): CodecValue {
+  switch (r.type) {
+    case 'signed':
+      return { type: r.type, message: messageToCodec(r.message) };
+    case 'prepared':
+      return { type: r.type, certificate: preparedToCodec(r.certificate) };
+    case 'stable-checkpoint':
+      return { type: r.type, certificate: checkpointToCodec(r.certificate) };
+    case 'view':
+      return { type: r.type, view: r.view };
+  }
+}
+
+const SIGNED_KINDS: readonly string[] = [
+  'pre-prepare',
+  'prepare',
+  'commit',
+  'checkpoint',
+  'view-change',
+  'new-view',
+] satisfies SignedVoteMessage['kind'][];
+
+/** Reads a stored WAL record back; throws ConsensusError if it is not one (a corrupt WAL). */
+export function walRecordFromCodec(value: CodecValue): WalRecord {
+  const type = value !== null && typeof value === 'object' ? (value as Obj)['type'] : undefined;
+  switch (type) {
+    case 'signed': {
+      const o = obj(value, 'wal', ['type', 'message']);
+      const message = messageFromCodec(o['message'] ?? null);
+      if (!SIGNED_KINDS.includes(message.kind)) fail('wal.message.kind', 'not a signed vote');
+      return { type, message: message as SignedVoteMessage };
+    }
+    case 'prepared': {
+      const o = obj(value, 'wal', ['type', 'certificate']);
+      return {
+        type,
+        certificate: decodePrepared(o['certificate'], 'wal.certificate', DEFAULT_WIRE_LIMITS),
+      };
+    }
+    case 'stable-checkpoint': {
+      const o = obj(value, 'wal', ['type', 'certificate']);
+      const certificate = decodeCheckpointCert(
+        o['certificate'],
+        'wal.certificate',
+        DEFAULT_WIRE_LIMITS,
+      );
+      if (certificate === null) fail('wal.certificate', 'missing');
+      return { type, certificate };
+    }
+    case 'view': {
+      const o = obj(value, 'wal', ['type', 'view']);
+      return { type, view: uint(o['view'], 'wal.view') };
+    }
+    default:
+      return fail('wal.type', 'unknown WAL record type');
+  }
+}
+
+/** The height a WAL record belongs to (view-level records: 0), for the host's storage key. */
+export function walRecordHeight(r: WalRecord): number {
+  switch (r.type) {
+    case 'signed': {
+      const m = r.message;
+      return m.kind === 'view-change' || m.kind === 'new-view' ? 0 : m.height;
+    }
+    case 'prepared':
+    case 'stable-checkpoint':
+      return r.certificate.height;
+    case 'view':
+      return 0;
+  }
+}
+
+/** Whether a record is kept by a `wal-truncate` effect (hosts drop the others). */
+export function walRecordSurvives(
+  r: WalRecord,
+  truncate: { readonly throughHeight: number; readonly belowView: number },
+): boolean {
+  if (r.type === 'stable-checkpoint') return r.certificate.height >= truncate.throughHeight;
+  if (r.type === 'prepared') return r.certificate.height > truncate.throughHeight;
+  if (r.type === 'view') return r.view >= truncate.belowView;
+  const m = r.message;
+  if (m.kind === 'view-change') return m.newView >= truncate.belowView;
+  if (m.kind === 'new-view') return m.view >= truncate.belowView;
+  return m.height > truncate.throughHeight;
 }

@@ -35,7 +35,7 @@ import type {
 } from '../types.js';
 import { DEFAULT_REPLICA_TIMING } from '../types.js';
 import { prePrepareVoteBytes } from '../votes.js';
-import { decodeMessage, encodeMessage } from '../wire.js';
+import { decodeMessage, encodeMessage, walRecordSurvives } from '../wire.js';
 import { SimApp, simTransaction } from './app.js';
 import { Prng } from './prng.js';
 
@@ -679,15 +679,7 @@ class Simulation {
           }
           break;
         case 'wal-truncate':
-          inst.wal = inst.wal.filter((r) => {
-            if (r.type === 'stable-checkpoint') return r.certificate.height >= e.throughHeight;
-            if (r.type === 'prepared') return r.certificate.height > e.throughHeight;
-            if (r.type === 'view') return r.view >= e.belowView;
-            const m = r.message;
-            if (m.kind === 'view-change') return m.newView >= e.belowView;
-            if (m.kind === 'new-view') return m.view >= e.belowView;
-            return m.height > e.throughHeight;
-          });
+          inst.wal = inst.wal.filter((r) => walRecordSurvives(r, e));
           break;
         case 'broadcast': {
           this.checkPersisted(inst, e.message);
