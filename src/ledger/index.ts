@@ -7,3 +7,4 @@ export * from './sign.js';
 export * from './merkle.js';
 export * from './quorum.js';
 export * from './validate.js';
+export * from './state-root.js';
