@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import '../src/polyfill.js';
+/**
+ * Entry point of the `medchain` command. To add a command, write
+ * cli/commands/<name>.ts exporting `register(program)` and list it below
+ * (one import, one entry).
+ */
+import { processIo, runCli } from './common.js';
+import type { CommandModule } from './common.js';
+import * as genesis from './commands/genesis.js';
+import * as keys from './commands/keys.js';
+import * as sim from './commands/sim.js';
+
+const COMMANDS: readonly CommandModule[] = [keys, genesis, sim];
+
+process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo());
