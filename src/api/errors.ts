@@ -47,6 +47,10 @@ export const API_ERROR_STATUS: Readonly<Record<string, number>> = {
   CODEC_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPGRADE_REQUIRED: 426,
+  // src/mempool codes (a node may pass them through unchanged)
+  MEMPOOL_LIFETIME_TOO_LONG: 400,
+  MEMPOOL_ALREADY_COMMITTED: 409,
+  MEMPOOL_SENDER_LIMIT: 429,
   MEMPOOL_FULL: 503,
   NODE_NOT_READY: 503,
   TOO_MANY_CLIENTS: 503,
@@ -59,7 +63,7 @@ const FAMILY_STATUS: readonly (readonly [prefix: string, status: number])[] = [
 ];
 
 /** Statuses that carry a `Retry-After` header (seconds; `details.retryAfterSeconds` or 1). */
-export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([503]);
+export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 /**
  * HTTP status for an error code, or `undefined` when the code is unknown
