@@ -309,6 +309,35 @@ describe('POST /v1/txs', () => {
     expectErrorResponse(await post(), 500, 'INTERNAL');
   });
 
+  it('maps every node error family to its status', async () => {
+    const { server, node } = setup();
+    const cases: [string, number][] = [
+      ['TX_INVALID', 400],
+      ['TX_TOO_LARGE', 413],
+      ['LEDGER_SOMETHING_NEW', 400],
+      ['CODEC_NON_CANONICAL', 400],
+      ['CODEC_TOO_LARGE', 413],
+      ['MEMPOOL_LIFETIME_TOO_LONG', 400],
+      ['MEMPOOL_ALREADY_COMMITTED', 409],
+      ['MEMPOOL_SENDER_LIMIT', 429],
+      ['MEMPOOL_FULL', 503],
+      ['NODE_NOT_READY', 503],
+      ['INVALID_INPUT', 400],
+    ];
+    for (const [code, status] of cases) {
+      node.failNextSubmit = new MedchainError(code, `failed with ${code}`, { field: 'x' });
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/v1/txs',
+        headers: CBOR,
+        payload: Buffer.from(encodeTransaction(newTx())),
+      });
+      const error = expectErrorResponse(res, status, code);
+      expect(error).toEqual({ code, message: `failed with ${code}`, details: { field: 'x' } });
+      expect(res.headers['retry-after'] !== undefined, code).toBe(status === 429 || status === 503);
+    }
+  });
+
   it('extends the status table with errorStatus', async () => {
     const { server, node } = setup(new FakeNode(), { errorStatus: { CONTRACT_NONCE_USED: 409 } });
     node.failNextSubmit = new MedchainError('CONTRACT_NONCE_USED', 'nonce 3 already used', {
