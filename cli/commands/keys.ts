@@ -98,11 +98,6 @@ export function register(program: Command): void {
     }
     const suiteId: SuiteId = p2p ? 'intl' : (options.suite ?? 'intl');
     const logN = options.scryptLogN ?? DEFAULT_SCRYPT_LOG_N;
-    if (logN < DEFAULT_SCRYPT_LOG_N) {
-      ctx.warn(
-        `--scrypt-log-n ${logN} is below the default ${DEFAULT_SCRYPT_LOG_N}: this keystore is weaker against passphrase guessing (use only for tests)`,
-      );
-    }
     if (options.force !== true) await assertAbsent(options.out);
     const passphrase = await readPassphrase(ctx.io, {
       ...(options.passphraseFile === undefined ? {} : { file: options.passphraseFile }),
@@ -116,6 +111,11 @@ export function register(program: Command): void {
         overwrite: options.force === true,
       });
       const peerId = p2p ? (await peerKeyFromSeed(keyPair.privateKey)).peerId : undefined;
+      if (logN < DEFAULT_SCRYPT_LOG_N) {
+        ctx.warn(
+          `--scrypt-log-n ${logN} is below the default ${DEFAULT_SCRYPT_LOG_N}: this keystore is weaker against passphrase guessing (use only for tests)`,
+        );
+      }
       ctx.result(
         {
           file: options.out,

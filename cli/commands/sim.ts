@@ -97,12 +97,12 @@ export function register(program: Command): void {
       'medchain sim --nodes 10 --faults none --blocks 50',
     ],
     notes:
-      `Fault profiles (--faults):\n${profiles}\n` +
+      `Fault profiles (--faults):\n${profiles}\n\n` +
       'Byzantine validators (--byzantine B) are chosen from each seed. --behaviour defaults to\n' +
       'silent while B <= f and to twins (two copies of each validator, split across a network\n' +
       'partition) when B > f: that is the NEGATIVE CONTROL — it must report a safety violation,\n' +
-      'and the exit code still signals it (3).\n' +
-      '--blocks M: every honest replica must commit M heights after the faults end.\n' +
+      'and the exit code still signals it (3).\n\n' +
+      '--blocks M: every honest replica must commit M heights after the faults end.\n\n' +
       'Exit codes: 0 every seed ok; 3 at least one seed broke an invariant (the SEED=… line and\n' +
       'a replay command are printed); 2 bad flags.',
   })
