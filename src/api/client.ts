@@ -2,7 +2,7 @@
  * Typed client for a node's HTTP API, over the global `fetch` (Node ≥ 20),
  * and for its `/v1/events` WebSocket over `ws`. Used by the CLI and the
  * benchmark. Every failure is an `ApiClientError` carrying the server's error
- * code (or `API_UNREACHABLE`, `API_TIMEOUT`, `API_BAD_RESPONSE` when no
+ * code (or `API_UNREACHABLE`, `API_TIMEOUT`, `API_ABORTED`, `API_BAD_RESPONSE` when no
  * usable answer came back) and the HTTP status (0 without a response).
  */
 import { WebSocket } from 'ws';
@@ -358,6 +358,15 @@ export class MedchainClient {
           `${method} ${path}: no response within ${timeoutMs} ms`,
           0,
           { timeoutMs },
+          { cause: err },
+        );
+      }
+      if (options.signal?.aborted === true) {
+        throw new ApiClientError(
+          ApiErrorCode.aborted,
+          `${method} ${path}: aborted by the caller`,
+          0,
+          {},
           { cause: err },
         );
       }

@@ -28,6 +28,8 @@ export const ApiErrorCode = {
   // client-side only
   unreachable: 'API_UNREACHABLE',
   timeout: 'API_TIMEOUT',
+  /** The caller's own AbortSignal fired. */
+  aborted: 'API_ABORTED',
   badResponse: 'API_BAD_RESPONSE',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

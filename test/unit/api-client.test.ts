@@ -216,7 +216,7 @@ describe('client transport failures', () => {
     aborted.abort();
     await expectClientError(
       new MedchainClient(`http://127.0.0.1:${port}`).status({ signal: aborted.signal }),
-      'API_UNREACHABLE',
+      'API_ABORTED',
       0,
     );
   });

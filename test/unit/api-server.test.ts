@@ -632,6 +632,13 @@ describe('operations routes', () => {
     );
   });
 
+  it('a malformed URL escape is a JSON 400', async () => {
+    const { server } = setup();
+    for (const url of ['/v1/txs/%zz', '/v1/blocks/%E0%A4%A']) {
+      expectErrorResponse(await server.app.inject({ method: 'GET', url }), 400, 'INVALID_INPUT');
+    }
+  });
+
   it('unknown routes and methods get a JSON 404', async () => {
     const { server } = setup();
     for (const [method, url] of [
