@@ -339,6 +339,7 @@ export function createProgram(modules: readonly CommandModule[]): Command {
 function configure(command: Command, state: RunState, stderrBuffer: { text: string }): void {
   command
     .exitOverride()
+    .helpCommand(false) // one way to get help: --help
     .configureOutput({
       writeOut: (text) => state.io.stdout.write(text),
       // implicit help on a missing subcommand, and commander's own messages: we decide what to print

@@ -111,6 +111,30 @@ describe('medchain CLI as a process', () => {
     expect(help.stdout).toContain('negative control');
   });
 
+  it('every command listed by cli/main.ts has an example in --help', async () => {
+    /** Subcommand names from the "Commands:" block of commander's help. */
+    const subcommands = (help: string): string[] => {
+      const block = help.split('\nCommands:\n')[1]?.split('\n\n')[0] ?? '';
+      return block
+        .split('\n')
+        .map((line) => /^ {2}([a-z][\w-]*)/.exec(line)?.[1])
+        .filter((name): name is string => name !== undefined);
+    };
+    const top = await medchain(['--help']);
+    const queue = subcommands(top.stdout).map((name) => [name]);
+    expect(queue.map((p) => p[0])).toEqual(expect.arrayContaining(['keys', 'genesis', 'sim']));
+    const seen: string[] = [];
+    for (let i = 0; i < queue.length && i < 100; i++) {
+      const commandPath = queue[i] ?? [];
+      const help = await medchain([...commandPath, '--help']);
+      expect(help.code, commandPath.join(' ')).toBe(0);
+      expect(help.stdout, commandPath.join(' ')).toMatch(/\nExamples?:\n {2}\$ medchain /);
+      seen.push(commandPath.join(' '));
+      for (const sub of subcommands(help.stdout)) queue.push([...commandPath, sub]);
+    }
+    expect(seen).toEqual(expect.arrayContaining(['keys generate', 'keys show', 'genesis hash']));
+  });
+
   it('keys generate → show round trip (passphrase from the environment)', async () => {
     const env = { MEDCHAIN_PASSPHRASE: PASSPHRASE };
     const signing = path.join(dir, 'signing.key.json');
