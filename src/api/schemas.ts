@@ -27,7 +27,11 @@ export const heightParamsSchema = {
   properties: { height: { type: 'string', pattern: HEIGHT_PATTERN } },
 } as const;
 
-export function submitBodySchema(maxHexLength: number): object {
+/**
+ * The JSON body of `POST /v1/txs`. Without `maxHexLength` (the OpenAPI
+ * document, which cannot know a node's configured limits) the bound is left out.
+ */
+export function submitBodySchema(maxHexLength?: number): object {
   return {
     type: 'object',
     required: ['tx'],
@@ -36,14 +40,15 @@ export function submitBodySchema(maxHexLength: number): object {
       tx: {
         type: 'string',
         pattern: BYTES_HEX_PATTERN,
-        maxLength: maxHexLength,
+        ...(maxHexLength === undefined ? {} : { maxLength: maxHexLength }),
         description: 'Hex of the canonical CBOR bytes of a signed transaction',
       },
     },
   };
 }
 
-export function batchBodySchema(maxTxs: number, maxHexLength: number): object {
+/** The JSON body of `POST /v1/txs/batch`; bounds left out when not given (see above). */
+export function batchBodySchema(maxTxs?: number, maxHexLength?: number): object {
   return {
     type: 'object',
     required: ['txs'],
@@ -52,9 +57,14 @@ export function batchBodySchema(maxTxs: number, maxHexLength: number): object {
       txs: {
         type: 'array',
         minItems: 1,
-        maxItems: maxTxs,
-        items: { type: 'string', pattern: BYTES_HEX_PATTERN, maxLength: maxHexLength },
-        description: 'Hex of the canonical CBOR bytes of each signed transaction',
+        ...(maxTxs === undefined ? {} : { maxItems: maxTxs }),
+        items: {
+          type: 'string',
+          pattern: BYTES_HEX_PATTERN,
+          ...(maxHexLength === undefined ? {} : { maxLength: maxHexLength }),
+        },
+        description:
+          "Hex of the canonical CBOR bytes of each signed transaction (at most the node's maxBatchTxs, default 2000)",
       },
     },
   };

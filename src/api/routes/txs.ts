@@ -177,7 +177,7 @@ const txBody = (single: boolean): Readonly<Record<string, unknown>> => ({
             description: 'A canonical CBOR array of transaction byte strings',
           },
     },
-    [MEDIA_JSON]: { schema: single ? submitBodySchema(2 ** 31) : batchBodySchema(1000, 2 ** 31) },
+    [MEDIA_JSON]: { schema: single ? submitBodySchema() : batchBodySchema() },
   },
 });
 
