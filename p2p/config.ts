@@ -53,17 +53,23 @@ export interface P2pOptions {
   readonly redialIntervalMs?: number;
   /** Default timeout of `request()` when the caller gives none (default 10000 ms). */
   readonly requestTimeoutMs?: number;
+  /** How long a member that keeps sending malformed frames is refused (default 60000 ms). */
+  readonly peerBanMs?: number;
 }
 
 export const DEFAULT_REDIAL_INTERVAL_MS = 5_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_PEER_BAN_MS = 60_000;
+/** This many malformed or oversize frames from one peer within the window get it banned. */
+export const MISBEHAVIOUR_LIMIT = 5;
+export const MISBEHAVIOUR_WINDOW_MS = 60_000;
 /** Hot-stream backpressure: stop writing while this much is already buffered (FACTS.md). */
 export const CONSENSUS_HIGH_WATER_BYTES = 1024 * 1024;
 /** Upper bound on one batched write to a consensus stream. */
 export const CONSENSUS_MAX_BATCH_BYTES = 256 * 1024;
 /** Per-peer consensus outbox bounds; beyond them the oldest messages are dropped and counted. */
 export const CONSENSUS_QUEUE_MAX_MESSAGES = 10_000;
-export const CONSENSUS_QUEUE_MAX_BYTES = 32 * 1024 * 1024;
+export const CONSENSUS_QUEUE_MAX_BYTES = 16 * 1024 * 1024;
 /** Allowance for gossipsub's RPC envelope (topic, ids, piggybacked control) around one message. */
 export const GOSSIP_RPC_OVERHEAD_BYTES = 64 * 1024;
 /** How long a responder waits for the request frame after a stream opens. */
@@ -107,6 +113,7 @@ export interface ResolvedP2pOptions {
   readonly limits: Readonly<P2pLimits>;
   readonly redialIntervalMs: number;
   readonly requestTimeoutMs: number;
+  readonly peerBanMs: number;
 }
 
 function invalid(field: string, problem: string): never {
@@ -197,6 +204,12 @@ export function resolveP2pOptions(options: P2pOptions): ResolvedP2pOptions {
     1,
     3_600_000,
   );
+  const peerBanMs = positiveInteger(
+    'peerBanMs',
+    options.peerBanMs ?? DEFAULT_PEER_BAN_MS,
+    1,
+    86_400_000,
+  );
   return {
     chainId: options.chainId,
     protocols: protocolIds(options.chainId),
@@ -204,5 +217,6 @@ export function resolveP2pOptions(options: P2pOptions): ResolvedP2pOptions {
     limits: Object.freeze(limits),
     redialIntervalMs,
     requestTimeoutMs,
+    peerBanMs,
   };
 }

@@ -56,6 +56,7 @@ export class ConsensusOutbox {
   private flushHandle: NodeJS.Immediate | null = null;
   private reopenTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private lastBatchPayloadBytes = 0;
 
   constructor(peerId: string, deps: OutboxDeps) {
     this.peerId = peerId;
@@ -172,13 +173,14 @@ export class ConsensusOutbox {
       const counters = this.deps.counters;
       counters.streamWrites++;
       counters.messagesOut += batch.length;
-      counters.bytesOut += bytes.length;
+      counters.bytesOut += this.lastBatchPayloadBytes;
     }
   }
 
   private takeBatch(): Uint8Array[] {
     const batch: Uint8Array[] = [];
     let bytes = 0;
+    this.lastBatchPayloadBytes = 0;
     while (this.queuedMessages > 0) {
       const next = this.queue[this.head];
       if (next === undefined) break;
@@ -187,6 +189,7 @@ export class ConsensusOutbox {
       this.shift();
       batch.push(next);
       bytes += size;
+      this.lastBatchPayloadBytes += next.length;
     }
     return batch;
   }

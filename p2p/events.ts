@@ -20,6 +20,8 @@ export interface P2pEvents {
     readonly protocol: string;
     readonly reason: P2pMisbehaviour;
   };
+  /** A member was banned for repeated misbehaviour until `untilMs` (epoch ms). */
+  'p2p.peer-banned': { readonly peerId: string; readonly untilMs: number };
 }
 
 export type P2pEventName = keyof P2pEvents;

@@ -16,6 +16,7 @@
  * - `maxInboundDataLength` is the gossip limit plus the RPC envelope, so every
  *   message a peer may legitimately send fits (a larger one would cut the peer
  *   off from the mesh silently — FACTS.md); publishes are size-checked first.
+ *   Lazy gossip is off so that an RPC never carries more than one message.
  */
 import { createHash } from 'node:crypto';
 import type { GossipsubOpts } from '@libp2p/gossipsub';
@@ -85,6 +86,11 @@ export function gossipsubOptions(
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
     allowedTopics: topics,
+    // No lazy gossip (IHAVE/IWANT): an IWANT answer packs several messages into
+    // one RPC, which could exceed the receiver's maxInboundDataLength and cut
+    // the link silently. Flood publishing plus the mesh deliver every message.
+    Dlazy: 0,
+    gossipFactor: 0,
     maxInboundDataLength: maxGossipMessageBytes + GOSSIP_RPC_OVERHEAD_BYTES,
     scoreParams: {
       topics: Object.fromEntries(topics.map((topic) => [topic, medchainTopicScoreParams()])),

@@ -33,6 +33,8 @@ import { InvalidInputError } from '../src/errors.js';
 import {
   MAX_INBOUND_CONSENSUS_STREAMS,
   MAX_INBOUND_REQUEST_STREAMS,
+  MISBEHAVIOUR_LIMIT,
+  MISBEHAVIOUR_WINDOW_MS,
   REQUEST_READ_TIMEOUT_MS,
   resolveMembers,
   resolveP2pOptions,
@@ -51,6 +53,7 @@ import { P2pEmitter } from './events.js';
 import type { P2pEventName, P2pListener, P2pMisbehaviour } from './events.js';
 import { FrameError } from './framing.js';
 import { createMembershipGater } from './gater.js';
+import type { GaterCallbacks } from './gater.js';
 import { gossipsubOptions } from './gossip.js';
 import { exchange, serveRequest } from './request-response.js';
 import type { RequestHandler } from './request-response.js';
@@ -110,6 +113,8 @@ export class P2pHost {
   private readonly outboxes = new Map<string, ConsensusOutbox>();
   private readonly connected = new Set<string>();
   private readonly dialing = new Set<string>();
+  private readonly offences = new Map<string, number[]>();
+  private readonly bannedUntil = new Map<string, number>();
   private redialTimer: NodeJS.Timeout | null = null;
   private state: HostState = 'created';
   private stopPromise: Promise<void> | null = null;
@@ -149,9 +154,11 @@ export class P2pHost {
     const members = resolveMembers(options.members, peerId);
     const moduleLogger = options.logger.child({ module: 'p2p' });
     const counters = createP2pStats();
-    // The gater and the host share this view of the membership.
-    const membership: { current: Map<string, ResolvedMember> } = { current: members };
-    let onStranger: (peerId: string, direction: 'inbound' | 'outbound') => void = () => undefined;
+    // The gater exists before the host: it asks the host through this holder.
+    const gate: GaterCallbacks = {
+      admits: (id) => members.has(id),
+      onRefused: () => undefined,
+    };
     const node = await createLibp2p<Services>({
       start: false,
       privateKey,
@@ -160,9 +167,9 @@ export class P2pHost {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: createMembershipGater({
-        isMember: (id) => membership.current.has(id),
-        onStrangerRefused: (id, direction) => {
-          onStranger(id, direction);
+        admits: (id) => gate.admits(id),
+        onRefused: (id, direction) => {
+          gate.onRefused(id, direction);
         },
       }),
       connectionManager: {
@@ -182,9 +189,10 @@ export class P2pHost {
         pubsub: gossipsub(gossipsubOptions(config.protocols, config.limits.maxGossipMessageBytes)),
       },
     });
-    const host = new P2pHost(peerId, config, handlers, moduleLogger, counters, node, membership);
-    onStranger = (id, direction) => {
-      host.onStrangerRefused(id, direction);
+    const host = new P2pHost(peerId, config, handlers, moduleLogger, counters, node, members);
+    gate.admits = (id) => host.admits(id);
+    gate.onRefused = (id, direction) => {
+      host.onRefused(id, direction);
     };
     return host;
   }
@@ -196,7 +204,7 @@ export class P2pHost {
     logger: Logger,
     counters: P2pStats,
     node: Libp2p<Services>,
-    private readonly membership: { current: Map<string, ResolvedMember> },
+    members: Map<string, ResolvedMember>,
   ) {
     this.peerId = peerId;
     this.config = config;
@@ -207,7 +215,7 @@ export class P2pHost {
     this.emitter = new P2pEmitter(logger);
     this.counters = counters;
     this.node = node;
-    this.members = membership.current;
+    this.members = members;
     // Every in-flight request, served request and stream open listens to it.
     setMaxListeners(Infinity, this.lifetime.signal);
   }
@@ -307,7 +315,7 @@ export class P2pHost {
 
   /** Members with at least one open connection. */
   connectedPeers(): string[] {
-    return [...this.connected].filter((peerId) => this.members.has(peerId)).sort();
+    return [...this.connected].filter((peerId) => this.admits(peerId)).sort();
   }
 
   /** Members we currently know to be subscribed to a gossip topic. */
@@ -336,7 +344,6 @@ export class P2pHost {
     const next = resolveMembers(members, this.peerId);
     const previous = this.members;
     this.members = next;
-    this.membership.current = next;
     for (const peerId of previous.keys()) {
       if (next.has(peerId)) continue;
       this.outboxes.get(peerId)?.close();
@@ -632,9 +639,29 @@ export class P2pHost {
   private misbehaved(peerId: string, protocol: string, reason: P2pMisbehaviour): void {
     this.logger.warn({ peerId, protocol, reason }, 'peer misbehaved');
     this.emitter.emit('p2p.peer-misbehaved', { peerId, protocol, reason });
+    if (reason !== 'gossip-reject') this.recordOffence(peerId);
   }
 
-  private onStrangerRefused(peerId: string, direction: 'inbound' | 'outbound'): void {
+  /** Whether the gater lets `peerId` connect: a member that is not banned. */
+  private admits(peerId: string): boolean {
+    return this.members.has(peerId) && !this.isBanned(peerId);
+  }
+
+  private isBanned(peerId: string): boolean {
+    const until = this.bannedUntil.get(peerId);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.bannedUntil.delete(peerId);
+    this.logger.info({ peerId }, 'ban ended');
+    return false;
+  }
+
+  private onRefused(peerId: string, direction: 'inbound' | 'outbound'): void {
+    if (this.members.has(peerId)) {
+      this.counters.drops.refusedBanned++;
+      this.logger.debug({ peerId, direction }, 'refused a banned member');
+      return;
+    }
     this.counters.drops.refusedStrangers++;
     this.logger.warn(
       { peerId, direction },
@@ -643,11 +670,40 @@ export class P2pHost {
     this.emitter.emit('p2p.stranger-refused', { peerId, direction });
   }
 
+  /**
+   * Frame violations on direct streams count against the peer:
+   * `MISBEHAVIOUR_LIMIT` of them within `MISBEHAVIOUR_WINDOW_MS` ban it for
+   * `peerBanMs` (disconnected, refused by the gater, not redialled). Gossip
+   * rejections are scored by gossipsub instead.
+   */
+  private recordOffence(peerId: string): void {
+    if (!this.members.has(peerId) || this.isBanned(peerId)) return;
+    const now = Date.now();
+    const recent = (this.offences.get(peerId) ?? []).filter(
+      (at) => now - at < MISBEHAVIOUR_WINDOW_MS,
+    );
+    recent.push(now);
+    if (recent.length < MISBEHAVIOUR_LIMIT) {
+      this.offences.set(peerId, recent);
+      return;
+    }
+    this.offences.delete(peerId);
+    const untilMs = now + this.config.peerBanMs;
+    this.bannedUntil.set(peerId, untilMs);
+    this.counters.peerBans++;
+    this.logger.warn(
+      { peerId, banMs: this.config.peerBanMs },
+      'peer banned for repeated misbehaviour',
+    );
+    this.emitter.emit('p2p.peer-banned', { peerId, untilMs });
+    this.hangUp(peerId);
+  }
+
   private onPeerConnect(peer: PeerId): void {
     const peerId = peer.toString();
-    if (!this.members.has(peerId)) {
-      // Only reachable if membership changed mid-handshake.
-      this.disconnectRemoved(peerId);
+    if (!this.admits(peerId)) {
+      // Only reachable if membership or a ban changed mid-handshake.
+      this.hangUp(peerId);
       return;
     }
     if (this.connected.has(peerId)) return;
@@ -675,7 +731,11 @@ export class P2pHost {
     if (this.node.getConnections(id).length === 0) return;
     this.counters.membershipDisconnects++;
     this.logger.info({ peerId }, 'closing connections of a peer that left the membership');
-    this.node.hangUp(id).catch((err: unknown) => {
+    this.hangUp(peerId);
+  }
+
+  private hangUp(peerId: string): void {
+    this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => {
       this.logger.debug({ peerId, err }, 'hang up failed');
     });
   }
@@ -703,7 +763,7 @@ export class P2pHost {
   private dial(peerId: string, isRedial: boolean): void {
     const member = this.members.get(peerId);
     if (this.state !== 'running' || member === undefined || member.addrs.length === 0) return;
-    if (this.dialing.has(peerId) || this.connected.has(peerId)) return;
+    if (this.dialing.has(peerId) || this.connected.has(peerId) || this.isBanned(peerId)) return;
     this.dialing.add(peerId);
     if (isRedial) this.counters.redials++;
     this.node

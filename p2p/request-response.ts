@@ -180,6 +180,7 @@ export interface ServeDeps {
   readonly handler: RequestHandler;
   readonly logger: Logger;
   onRequest(bytes: number): void;
+  /** `bytes`: payload of an ok response (0 for an error response). */
   onResponse(bytes: number, isError: boolean): void;
   onFrameError(error: FrameError): void;
 }
@@ -209,7 +210,7 @@ export async function serveRequest(
     } catch (err) {
       if (err instanceof FrameError) {
         deps.onFrameError(err);
-        await respond(stream, encodeErrorResponse(err.code, err.message), deps, true);
+        await respond(stream, encodeErrorResponse(err.code, err.message), 0, true, deps);
         stream.abort(err);
       } else {
         stream.abort(asError(err));
@@ -220,23 +221,24 @@ export async function serveRequest(
     }
     deps.onRequest(request.length);
     let frame: Uint8Array;
-    let isError = false;
+    let payloadBytes = 0;
+    let isError = true;
     try {
       const response = await deps.handler(fromPeerId, request, controller.signal);
       if (!(response instanceof Uint8Array)) {
         throw new P2pError(P2pErrorCode.requestFailed, 'handler returned no bytes');
       }
       if (response.length > deps.maxResponseBytes) {
-        isError = true;
         frame = encodeErrorResponse(
           P2pErrorCode.responseTooLarge,
           `response of ${response.length} bytes exceeds the limit of ${deps.maxResponseBytes}`,
         );
       } else {
         frame = encodeOkResponse(response);
+        payloadBytes = response.length;
+        isError = false;
       }
     } catch (err) {
-      isError = true;
       if (err instanceof MedchainError) {
         frame = encodeErrorResponse(err.code, err.message);
       } else {
@@ -248,7 +250,7 @@ export async function serveRequest(
       stream.abort(new P2pError(P2pErrorCode.requestAborted, 'request aborted'));
       return;
     }
-    await respond(stream, frame, deps, isError);
+    await respond(stream, frame, payloadBytes, isError, deps);
   } finally {
     clearTimeout(readTimer);
     deps.hostSignal.removeEventListener('abort', onHostAbort);
@@ -259,12 +261,13 @@ export async function serveRequest(
 async function respond(
   stream: Stream,
   frame: Uint8Array,
-  deps: ServeDeps,
+  payloadBytes: number,
   isError: boolean,
+  deps: ServeDeps,
 ): Promise<void> {
   try {
     stream.send(frame);
-    deps.onResponse(frame.length, isError);
+    deps.onResponse(payloadBytes, isError);
     await stream.close({ signal: deps.hostSignal });
   } catch (err) {
     deps.logger.debug({ err }, 'could not send response');

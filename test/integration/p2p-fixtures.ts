@@ -101,6 +101,7 @@ export interface NodeOptions {
   readonly listen?: readonly string[];
   readonly limits?: Partial<P2pLimits>;
   readonly requestTimeoutMs?: number;
+  readonly peerBanMs?: number;
 }
 
 export async function createNode(
@@ -121,6 +122,7 @@ export async function createNode(
       ...(options.requestTimeoutMs === undefined
         ? {}
         : { requestTimeoutMs: options.requestTimeoutMs }),
+      ...(options.peerBanMs === undefined ? {} : { peerBanMs: options.peerBanMs }),
     },
     handlers,
   );

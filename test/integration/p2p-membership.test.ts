@@ -210,3 +210,45 @@ describe('inbound consensus frames from a member', () => {
     expect(a.handlers.consensus.map((r) => indexOf(r.bytes))).toEqual([7, 8]);
   });
 });
+
+describe('repeated misbehaviour', () => {
+  it('bans a member after five malformed frames, refuses it while banned, admits it after', async () => {
+    const rawKey = await testPeerKey(51);
+    const keyA = await testPeerKey(0);
+    const members = [keyA, rawKey].map((k) => ({ peerId: k.peerId, addrs: [], voting: true }));
+    const banMs = 800;
+    const a = await createNode(keyA, members, { peerBanMs: banMs });
+    cleanup.push(() => a.host.stop());
+    await a.host.start();
+    const bans: string[] = [];
+    a.host.on('p2p.peer-banned', (e) => bans.push(e.peerId));
+    const raw = await rawNode(rawKey);
+    const addr = multiaddr(a.host.listenAddresses()[0] ?? expect.fail('no listen address'));
+    const protocol = a.host.protocols.consensus;
+
+    for (let i = 0; i < 5; i++) {
+      const stream = await raw.dialProtocol(addr, protocol);
+      const done = closed(stream);
+      stream.send(new Uint8Array([0x00])); // an empty frame: garbage
+      await done;
+    }
+    expect(a.host.stats.drops.garbage).toBe(5);
+    expect(bans).toEqual([rawKey.peerId]);
+    expect(a.host.stats.peerBans).toBe(1);
+    await waitFor('the banned peer is disconnected', () => raw.getConnections().length === 0);
+    const bannedAt = Date.now();
+
+    // While banned: refused at the Noise layer like a stranger, counted apart.
+    await raw.dial(addr).catch(() => undefined);
+    await waitFor('a refuses the banned member', () => a.host.stats.drops.refusedBanned >= 1);
+    expect(a.host.stats.drops.refusedStrangers).toBe(0);
+    await waitFor('refused connection closed', () => raw.getConnections().length === 0);
+
+    // After the ban it is a member like any other.
+    await waitFor('ban over', () => Date.now() - bannedAt > banMs, banMs + 2000);
+    const stream = await raw.dialProtocol(addr, protocol);
+    stream.send(encodeFrame(numbered(9, 32)));
+    await waitFor('heard after the ban', () => a.handlers.consensus.length === 1);
+    expect(a.handlers.consensus[0]?.from).toBe(rawKey.peerId);
+  });
+});
