@@ -348,6 +348,8 @@ export class P2pHost {
       if (next.has(peerId)) continue;
       this.outboxes.get(peerId)?.close();
       this.outboxes.delete(peerId);
+      this.offences.delete(peerId);
+      this.bannedUntil.delete(peerId);
       this.disconnectRemoved(peerId);
     }
     if (this.state !== 'running') return;

@@ -61,6 +61,29 @@ describe('consensus streams (4 hosts)', () => {
     );
   });
 
+  it('batches messages sent across event-loop turns (about one write per turn)', async () => {
+    const [a, b] = nodes as [TestNode, TestNode];
+    const rounds = 40;
+    const perRound = 50;
+    const writesBefore = a.host.stats.consensus.streamWrites;
+    const receivedBefore = b.handlers.consensus.length;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < perRound; i++)
+        a.host.sendConsensus(b.key.peerId, numbered(round * perRound + i, 128));
+      // Let the event loop turn, as a node does between inputs.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(
+      'interleaved burst delivered',
+      () => b.handlers.consensus.length === receivedBefore + rounds * perRound,
+    );
+    const writes = a.host.stats.consensus.streamWrites - writesBefore;
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(rounds + 2);
+    const indices = b.handlers.consensus.slice(receivedBefore).map((r) => indexOf(r.bytes));
+    expect(indices).toEqual(Array.from({ length: rounds * perRound }, (_, i) => i));
+  });
+
   it('refuses an oversize message locally with a clear error, without blocking', () => {
     const [a, b] = nodes as [TestNode, TestNode];
     const limit = a.host.limits.maxConsensusMessageBytes;
