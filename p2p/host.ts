@@ -75,6 +75,13 @@ export interface P2pHandlers {
 
 export type RequestProtocol = 'sync' | 'vault';
 
+export interface PeerConnectionInfo {
+  readonly peerId: string;
+  /** Remote multiaddrs of the open connections. */
+  readonly addresses: readonly string[];
+  readonly direction: 'inbound' | 'outbound';
+}
+
 export interface P2pRequestOptions {
   readonly signal?: AbortSignal;
   /** Default: the host's `requestTimeoutMs`. */
@@ -316,6 +323,24 @@ export class P2pHost {
   /** Members with at least one open connection. */
   connectedPeers(): string[] {
     return [...this.connected].filter((peerId) => this.admits(peerId)).sort();
+  }
+
+  /**
+   * One entry per connected member: the remote multiaddrs of its open
+   * connections and the direction of the oldest one.
+   */
+  peerConnections(): PeerConnectionInfo[] {
+    return this.connectedPeers().map((peerId) => {
+      const connections = this.node
+        .getConnections(peerIdFromString(peerId))
+        .filter((conn) => conn.status === 'open')
+        .sort((x, y) => x.timeline.open - y.timeline.open);
+      return {
+        peerId,
+        addresses: connections.map((conn) => conn.remoteAddr.toString()),
+        direction: connections[0]?.direction ?? 'outbound',
+      };
+    });
   }
 
   /** Members we currently know to be subscribed to a gossip topic. */

@@ -1,6 +1,12 @@
 /** The p2p layer's public surface (the node imports from here). */
 export { P2pHost } from './host.js';
-export type { GossipVerdict, P2pHandlers, P2pRequestOptions, RequestProtocol } from './host.js';
+export type {
+  GossipVerdict,
+  P2pHandlers,
+  P2pRequestOptions,
+  PeerConnectionInfo,
+  RequestProtocol,
+} from './host.js';
 export { DEFAULT_P2P_LIMITS, protocolIds } from './config.js';
 export type { MemberPeer, P2pLimits, P2pOptions, ProtocolIds } from './config.js';
 export { P2pError, P2pErrorCode, P2pRemoteError } from './errors.js';

@@ -98,6 +98,17 @@ describe('consensus streams (4 hosts)', () => {
     expect((err as P2pError).message).toContain(String(limit));
   });
 
+  it('describes the connections to each member', () => {
+    const [a] = nodes as [TestNode];
+    const infos = a.host.peerConnections();
+    expect(infos.map((i) => i.peerId)).toEqual(a.host.connectedPeers());
+    for (const info of infos) {
+      expect(info.addresses.length).toBeGreaterThanOrEqual(1);
+      expect(info.addresses.every((addr) => addr.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true);
+      expect(['inbound', 'outbound']).toContain(info.direction);
+    }
+  });
+
   it('counts messages to self or to strangers as unroutable instead of throwing', () => {
     const [a] = nodes as [TestNode];
     const before = a.host.stats.consensus.unroutableDrops;
