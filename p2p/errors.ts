@@ -10,6 +10,8 @@ export const P2pErrorCode = {
   invalidOptions: 'P2P_INVALID_OPTIONS',
   /** A message is larger than the limit for its protocol; refused before anything was sent. */
   messageTooLarge: 'P2P_MESSAGE_TOO_LARGE',
+  /** A listen address could not be bound (in use, not local, malformed for TCP). */
+  listenFailed: 'P2P_LISTEN_FAILED',
   /** The host is not running (not yet started, or stopped). */
   notStarted: 'P2P_NOT_STARTED',
   /** The peer is not in the current membership. */

@@ -240,12 +240,47 @@ export class P2pHost {
     this.emitter.off(name, listener);
   }
 
-  /** Listens, dials every member, and keeps redialling those not connected. */
+  /**
+   * Listens, dials every member, and keeps redialling those not connected.
+   * Fails with `P2P_LISTEN_FAILED` (naming the address and the reason) when
+   * a listen address cannot be bound; the host is then stopped.
+   */
   async start(): Promise<void> {
     if (this.state !== 'created') {
       throw new P2pError(P2pErrorCode.notStarted, `cannot start a host that is ${this.state}`);
     }
     this.state = 'starting';
+    try {
+      await this.startNode();
+    } catch (err) {
+      await this.stop();
+      if (err instanceof P2pError) throw err;
+      throw listenError(err, this.config.listen.map(String));
+    }
+    if (this.currentState() !== 'starting') {
+      throw new P2pError(P2pErrorCode.notStarted, 'p2p host was stopped while starting');
+    }
+    this.state = 'running';
+    this.logger.info(
+      {
+        peerId: this.peerId,
+        listen: this.listenAddresses(),
+        members: this.members.size,
+        limits: this.config.limits,
+      },
+      'p2p host started',
+    );
+    for (const peerId of this.members.keys()) this.dial(peerId, false);
+    this.redialTimer = setInterval(() => {
+      this.redialAll();
+    }, this.config.redialIntervalMs);
+  }
+
+  private currentState(): HostState {
+    return this.state;
+  }
+
+  private async startNode(): Promise<void> {
     const node = this.node;
     node.addEventListener('peer:connect', (evt) => {
       this.onPeerConnect(evt.detail);
@@ -253,7 +288,7 @@ export class P2pHost {
     node.addEventListener('peer:disconnect', (evt) => {
       this.onPeerDisconnect(evt.detail);
     });
-    const { protocols, limits } = this.config;
+    const { protocols } = this.config;
     await node.handle(
       protocols.consensus,
       (stream, connection) => {
@@ -271,7 +306,9 @@ export class P2pHost {
       (stream, connection) => this.onRequestStream('vault', stream, connection),
       { maxInboundStreams: MAX_INBOUND_REQUEST_STREAMS },
     );
+    if (this.currentState() !== 'starting') return;
     await node.start();
+    if (this.currentState() !== 'starting') return;
     const pubsub = node.services.pubsub;
     pubsub.topicValidators.set(protocols.txsTopic, (peer, message) =>
       this.validateGossip('txs', peer, message.data),
@@ -281,15 +318,6 @@ export class P2pHost {
     );
     pubsub.subscribe(protocols.txsTopic);
     pubsub.subscribe(protocols.blocksTopic);
-    this.state = 'running';
-    this.logger.info(
-      { peerId: this.peerId, listen: this.listenAddresses(), members: this.members.size, limits },
-      'p2p host started',
-    );
-    for (const peerId of this.members.keys()) this.dial(peerId, false);
-    this.redialTimer = setInterval(() => {
-      this.redialAll();
-    }, this.config.redialIntervalMs);
   }
 
   /** Idempotent: stops dialling, closes every stream and connection, leaves no timers. */
@@ -872,6 +900,23 @@ export class P2pHost {
       },
     });
   }
+}
+
+/** libp2p's listen failure, reworded: which address, and what the OS said. */
+function listenError(err: unknown, listen: readonly string[]): P2pError {
+  const message = err instanceof Error ? err.message : String(err);
+  const reasons = message
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join('; ');
+  return new P2pError(
+    P2pErrorCode.listenFailed,
+    `could not listen on ${listen.join(', ')}${reasons.length > 0 ? `: ${reasons}` : ''}`,
+    { listen: listen.join(',') },
+    { cause: err },
+  );
 }
 
 function checkBytes(field: string, bytes: unknown): asserts bytes is Uint8Array {

@@ -11,6 +11,7 @@ import {
   numbered,
   startAlliance,
   stopAll,
+  testPeerKey,
   waitFor,
   waitForGossipMesh,
 } from './p2p-fixtures.js';
@@ -130,5 +131,30 @@ describe('stop', () => {
     });
     await expect(a.host.start()).rejects.toMatchObject({ code: P2pErrorCode.notStarted });
     expect(a.host.connectedPeers()).toEqual([]);
+  });
+});
+
+describe('start', () => {
+  it('fails with P2P_LISTEN_FAILED naming the address when the port is taken', async () => {
+    const [a] = await startAlliance(1);
+    const nodes: TestNode[] = [a as TestNode];
+    try {
+      const port =
+        /\/tcp\/(\d+)\//.exec(a?.host.listenAddresses()[0] ?? '')?.[1] ?? expect.fail('no port');
+      const listen = `/ip4/127.0.0.1/tcp/${port}`;
+      const b = await createNode(await testPeerKey(7), [], { listen: [listen] });
+      nodes.push(b);
+      const err: unknown = await b.host.start().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(P2pError);
+      expect((err as P2pError).code).toBe(P2pErrorCode.listenFailed);
+      expect((err as P2pError).message).toContain(listen);
+      expect((err as P2pError).message).toMatch(/EADDRINUSE|in use/i);
+      // The failed host is stopped and says so.
+      await expect(b.host.publishBlock(new Uint8Array([1]))).rejects.toMatchObject({
+        code: P2pErrorCode.notStarted,
+      });
+    } finally {
+      await stopAll(nodes);
+    }
   });
 });
