@@ -53,6 +53,15 @@ const BAD_INPUT_CODES: ReadonlySet<string> = new Set([
   'UNKNOWN_SUITE',
   'KEYSTORE_CORRUPT',
   'KEYSTORE_WRONG_PASSPHRASE',
+  'CONFIG_INVALID',
+  'CONFIG_UNREADABLE',
+  'PASSPHRASE_MISSING',
+  'PASSPHRASE_UNREADABLE',
+  'GENESIS_UNREADABLE',
+  'NODE_NOT_IN_GENESIS',
+  'NODE_KEY_MISMATCH',
+  'DEVNET_MISMATCH',
+  'DEVNET_NOT_FOUND',
 ]);
 
 /** A failure the CLI itself detects, with the exit code it should produce. */

@@ -9,8 +9,10 @@ import { processIo, runCli } from './common.js';
 import type { CommandModule } from './common.js';
 import * as genesis from './commands/genesis.js';
 import * as keys from './commands/keys.js';
+import * as devnet from './commands/devnet.js';
 import * as sim from './commands/sim.js';
+import * as start from './commands/start.js';
 
-const COMMANDS: readonly CommandModule[] = [keys, genesis, sim];
+const COMMANDS: readonly CommandModule[] = [keys, genesis, start, devnet, sim];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo());

@@ -1,0 +1,818 @@
+/**
+ * The composition root (STYLE.md §9): builds every service of a node from its
+ * config, owns start/stop order and the root abort signal, and is the
+ * `NodeApi` the HTTP server talks to.
+ *
+ * Start: genesis and keys → LevelDB chain store → contracts, chain view,
+ * mempool, executor → libp2p → catch up from peers by sync → replica and its
+ * driver (validators) → tx gossip → HTTP API. Stop runs in reverse. A failure
+ * the node cannot continue after (a broken invariant, the disk) halts it: it
+ * stops consensus, reports unhealthy, and `halted` resolves with the error.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { suiteConsensusCrypto, VerifyMemo } from '../../consensus/crypto.js';
+import { primaryOf } from '../../consensus/quorum.js';
+import { Replica } from '../../consensus/replica.js';
+import type { CertifiedBlock, ReplicaConfig } from '../../consensus/types.js';
+import { walRecordFromCodec } from '../../consensus/wire.js';
+import type { MemberPeer } from '../../p2p/config.js';
+import { P2pHost } from '../../p2p/host.js';
+import type { GossipVerdict } from '../../p2p/host.js';
+import { peerKeyFromSeed } from '../../p2p/peer-key.js';
+import { ChainStore } from '../../storage/chain-store.js';
+import { LevelKvStore } from '../../storage/level-kv.js';
+import { NodeMetrics } from '../api/metrics.js';
+import { createApiServer } from '../api/server.js';
+import type { ApiServer } from '../api/server.js';
+import type { RouteGroup } from '../api/route-group.js';
+import type {
+  BlockLookup,
+  CommittedBlockEvent,
+  CommittedBlockListener,
+  HealthReport,
+  NodeApi,
+  NodeStatus,
+  PeerInfo,
+  ReadinessReport,
+  SubmitResult,
+  TxLookup,
+} from '../api/types.js';
+import { bytesEqual } from '../codec/index.js';
+import { getSuite } from '../crypto/index.js';
+import { loadKeystore } from '../crypto/keystore.js';
+import type { CryptoSuite, KeyPair } from '../crypto/suite.js';
+import { MedchainError } from '../errors.js';
+import {
+  genesisHash as computeGenesisHash,
+  parseGenesis,
+  parseGenesisText,
+} from '../identity/genesis.js';
+import type { Genesis, Institution } from '../identity/types.js';
+import { validatorSet } from '../identity/validators.js';
+import type { ValidatorSet } from '../identity/validators.js';
+import { blockHash, decodeHashedTransaction } from '../ledger/hashing.js';
+import type { HashedTransaction } from '../ledger/hashing.js';
+import type { LedgerRules } from '../ledger/validate.js';
+import { STATE_ROOT_LAG_HEIGHTS } from '../ledger/state-root.js';
+import { createLogger } from '../logger.js';
+import type { Logger } from '../logger.js';
+import { Mempool, isInvalidTransaction } from '../mempool/mempool.js';
+import { NodeBlockSource } from './block-source.js';
+import { ChainView } from './chain-view.js';
+import type { NodeConfig } from './config.js';
+import { readPassphrase } from './config.js';
+import { ConsensusDriver } from './consensus-driver.js';
+import type { WalMirrorEntry } from './consensus-driver.js';
+import { createContractEngine } from './contract-engine.js';
+import { Executor } from './executor.js';
+import type { CommittedBlock, ContractEngine } from './executor.js';
+import { BlockSync } from './sync.js';
+import { TxGossip } from './tx-gossip.js';
+import { decodeCertifiedBlock, decodeTxBundle, encodeCertifiedBlock } from './wire.js';
+
+export const NODE_VERSION = '0.1.0';
+
+/** How long a restarting node tries to catch up by sync before consensus starts. */
+const STARTUP_SYNC_MS = 15_000;
+/** Observers (and lagging validators) poll peers for new blocks this often. */
+const FOLLOW_INTERVAL_MS = 1_000;
+const SYNC_REQUEST_TIMEOUT_MS = 10_000;
+/** A proposal's timestamp may run this far ahead of our clock. */
+const MAX_CLOCK_DRIFT_MS = 30_000;
+const DRIVER_TICK_INTERVAL_MS = 20;
+
+export class NodeError extends MedchainError {}
+
+export interface NodeOptions {
+  readonly config: NodeConfig;
+  /** Default: pino at `config.log.level`. */
+  readonly logger?: Logger;
+  /** Keystore passphrase; default: `readPassphrase(config)` (file or MEDCHAIN_PASSPHRASE). */
+  readonly passphrase?: string;
+  /** Extra HTTP route groups (the medical endpoints). */
+  readonly routeGroups?: readonly RouteGroup[];
+  /** Extra error code → HTTP status mappings for those routes. */
+  readonly errorStatus?: Readonly<Record<string, number>>;
+  /** Wall clock (tests may pin it). */
+  readonly now?: () => number;
+}
+
+/** Read a genesis file: JSON, or YAML for `.yaml`/`.yml`. */
+export async function loadGenesisFile(file: string): Promise<Genesis> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new NodeError(
+      'GENESIS_UNREADABLE',
+      `cannot read genesis file ${file}: ${(err as Error).message}`,
+      {
+        path: file,
+      },
+    );
+  }
+  if (/\.ya?ml$/i.test(file)) return parseGenesis(parseYaml(text) as unknown);
+  return parseGenesisText(text);
+}
+
+/** Everything a started node holds; built by `MedchainNode.start`. */
+interface Running {
+  readonly store: ChainStore;
+  readonly chain: ChainView;
+  readonly mempool: Mempool;
+  readonly executor: Executor;
+  readonly sync: BlockSync;
+  readonly p2p: P2pHost;
+  readonly gossip: TxGossip;
+  readonly replica: Replica | null;
+  driver: ConsensusDriver | null;
+  api: ApiServer | null;
+  followTimer: NodeJS.Timeout | null;
+}
+
+export class MedchainNode implements NodeApi {
+  readonly config: NodeConfig;
+  readonly logger: Logger;
+  readonly metrics = new NodeMetrics();
+  readonly #options: NodeOptions;
+  readonly #now: () => number;
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<CommittedBlockListener>();
+  readonly #storedListeners = new Set<(committed: CommittedBlock) => void>();
+  #genesis!: Genesis;
+  #suite!: CryptoSuite;
+  #genesisHash!: Uint8Array;
+  #validators!: ValidatorSet;
+  #self!: Institution;
+  #selfIndex = -1;
+  #rules!: LedgerRules;
+  #engine!: ContractEngine;
+  #signingKey!: KeyPair;
+  #running: Running | null = null;
+  #view = 0;
+  #halted: Error | null = null;
+  #haltedResolve!: (err: Error) => void;
+  #syncing = true;
+  #stopping: Promise<void> | null = null;
+  /** Resolves (never rejects) with the error if the node halts. */
+  readonly halted: Promise<Error>;
+
+  constructor(options: NodeOptions) {
+    this.#options = options;
+    this.config = options.config;
+    this.#now = options.now ?? Date.now;
+    this.logger = (options.logger ?? createLogger({ level: options.config.log.level })).child({
+      institution: options.config.institutionId,
+    });
+    this.halted = new Promise<Error>((resolve) => {
+      this.#haltedResolve = resolve;
+    });
+  }
+
+  get genesis(): Genesis {
+    return this.#genesis;
+  }
+  get suite(): CryptoSuite {
+    return this.#suite;
+  }
+  get signingKey(): KeyPair {
+    return this.#signingKey;
+  }
+  get institution(): Institution {
+    return this.#self;
+  }
+  get isValidator(): boolean {
+    return this.#selfIndex >= 0;
+  }
+  get chainStore(): ChainStore {
+    return this.#need().store;
+  }
+  get p2p(): P2pHost {
+    return this.#need().p2p;
+  }
+  get apiUrl(): string | null {
+    return this.#running?.api?.url ?? null;
+  }
+  /** Consensus internals for tests and metrics (null on observers). */
+  get replica(): Replica | null {
+    return this.#running?.replica ?? null;
+  }
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Called after every block is durably stored here (in height order). */
+  onStored(listener: (committed: CommittedBlock) => void): () => void {
+    this.#storedListeners.add(listener);
+    return () => this.#storedListeners.delete(listener);
+  }
+
+  // ------------------------------------------------------------------ start
+
+  async start(): Promise<void> {
+    const log = this.logger;
+    const cfg = this.config;
+    const genesis = await loadGenesisFile(cfg.genesisFile);
+    const suite = getSuite(genesis.suite);
+    this.#genesis = genesis;
+    this.#suite = suite;
+    this.#genesisHash = computeGenesisHash(suite, genesis);
+    this.#validators = validatorSet(suite, genesis);
+    const self = genesis.institutions.find((i) => i.id === cfg.institutionId);
+    if (!self) {
+      throw new NodeError(
+        'NODE_NOT_IN_GENESIS',
+        `institutionId "${cfg.institutionId}" is not an institution of genesis ${cfg.genesisFile} (it lists ${genesis.institutions.map((i) => i.id).join(', ')})`,
+      );
+    }
+    this.#self = self;
+    this.#selfIndex = this.#validators.validators.findIndex((v) => v.institutionId === self.id);
+    this.#rules = {
+      suite,
+      chainId: genesis.chainId,
+      limits: {
+        maxTxBytes: genesis.policy.maxTxBytes,
+        maxBlockBytes: genesis.policy.maxBlockBytes,
+        maxBlockTxs: genesis.policy.maxBlockTxs,
+      },
+    };
+
+    const passphrase = this.#options.passphrase ?? (await readPassphrase(cfg));
+    const signingKey = await loadKeystore(cfg.keys.signing, passphrase);
+    if (signingKey.suite !== suite.id || !bytesEqual(signingKey.publicKey, self.signingKey)) {
+      throw new NodeError(
+        'NODE_KEY_MISMATCH',
+        `keys.signing (${cfg.keys.signing}) is not the signing key genesis lists for "${self.id}"`,
+      );
+    }
+    this.#signingKey = signingKey;
+    const p2pSeed = await loadKeystore(cfg.keys.p2p, passphrase);
+    const peerKey = await peerKeyFromSeed(p2pSeed.privateKey);
+    if (peerKey.peerId !== self.peerId) {
+      throw new NodeError(
+        'NODE_KEY_MISMATCH',
+        `keys.p2p (${cfg.keys.p2p}) has peer id ${peerKey.peerId}, genesis lists ${self.peerId} for "${self.id}"`,
+      );
+    }
+    for (const i of genesis.institutions) suite.registerKnownSigner(i.signingKey);
+
+    const kv = await LevelKvStore.open(path.join(cfg.dataDir, 'db'));
+    let store: ChainStore;
+    try {
+      store = await ChainStore.open(kv, {
+        chain: { chainId: genesis.chainId, genesisHash: this.#genesisHash },
+      });
+    } catch (err) {
+      await kv.close();
+      throw err;
+    }
+    try {
+      await this.#startWith(store, peerKey);
+    } catch (err) {
+      await this.#teardown();
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    log.info(
+      {
+        chainId: genesis.chainId,
+        suite: suite.id,
+        role: this.isValidator ? 'validator' : 'observer',
+        height: this.#need().chain.committedHeight,
+        api: this.apiUrl,
+        peerId: peerKey.peerId,
+      },
+      'node started',
+    );
+  }
+
+  async #startWith(
+    store: ChainStore,
+    peerKey: Awaited<ReturnType<typeof peerKeyFromSeed>>,
+  ): Promise<void> {
+    const cfg = this.config;
+    const genesis = this.#genesis;
+    const suite = this.#suite;
+    this.#engine = createContractEngine({ suite, genesis });
+    const chain = new ChainView(
+      store,
+      { height: 0, hash: this.#genesisHash, timestamp: genesis.genesisTime },
+      this.#engine.genesisStateRoot(),
+    );
+    await Executor.loadStateRoots(store, chain, STATE_ROOT_LAG_HEIGHTS + 2);
+    const mempool = new Mempool(
+      this.#rules,
+      { ...cfg.mempool, verdictCacheSize: Math.max(4 * cfg.mempool.maxTxs, 100_000) },
+      (hash) => chain.isCommitted(hash),
+    );
+    const executor = new Executor({
+      store,
+      chain,
+      engine: this.#engine,
+      suite,
+      logger: this.logger.child({ module: 'executor' }),
+      now: this.#now,
+      onStored: (committed) => {
+        this.#onStored(committed);
+      },
+      onFatal: (err) => {
+        this.#halt(err);
+      },
+    });
+    const sync = new BlockSync({
+      rules: this.#rules,
+      validators: this.#validators,
+      chain,
+      mempool,
+      logger: this.logger.child({ module: 'sync' }),
+      maxBlocksPerResponse: cfg.consensus.maxSyncBlocksPerResponse,
+      maxResponseBytes: 16 * 1024 * 1024,
+      requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS,
+      commit: (entry, hash, txs) => {
+        this.#commit(entry, hash, txs);
+      },
+    });
+
+    const p2p = await P2pHost.create(
+      {
+        chainId: genesis.chainId,
+        peerKey,
+        listen: cfg.p2p.listen,
+        members: this.#memberPeers(),
+        logger: this.logger,
+        redialIntervalMs: cfg.p2p.redialIntervalMs,
+        requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS,
+        limits: {
+          maxConsensusMessageBytes: genesis.policy.maxBlockBytes + 1024 * 1024,
+          maxGossipMessageBytes: genesis.policy.maxBlockBytes + 512 * 1024,
+        },
+      },
+      {
+        onConsensusMessage: (_from, bytes) => {
+          this.#running?.driver?.onMessage(bytes);
+        },
+        onTxBundle: (_from, bytes) => this.#onTxBundle(bytes),
+        onBlock: (_from, bytes) => this.#onGossipBlock(bytes),
+        onSyncRequest: (_from, bytes) => Promise.resolve(sync.serve(bytes)),
+        onVaultRequest: () =>
+          Promise.reject(new NodeError('VAULT_UNAVAILABLE', 'this node serves no document vault')),
+      },
+    );
+    const gossip = new TxGossip({
+      publish: (bundle) => p2p.publishTxBundle(bundle),
+      maxTxs: cfg.gossip.txBundleMaxTxs,
+      maxBytes: genesis.policy.maxBlockBytes,
+      intervalMs: cfg.gossip.txBundleIntervalMs,
+      logger: this.logger.child({ module: 'gossip' }),
+    });
+    const replica = this.isValidator ? await this.#createReplica(store, chain, mempool) : null;
+    this.#running = {
+      store,
+      chain,
+      mempool,
+      executor,
+      sync,
+      p2p,
+      gossip,
+      replica: replica?.replica ?? null,
+      driver: null,
+      api: null,
+      followTimer: null,
+    };
+    p2p.on('p2p.peer-connected', () => {
+      this.metrics.observeStatus(this.status());
+    });
+    await p2p.start();
+
+    // Catch up before voting: a restarted validator rejoins at the chain's head.
+    await this.#startupSync(sync, p2p);
+
+    if (replica) {
+      const driver = new ConsensusDriver({
+        replica: replica.replica,
+        wal: store.wal,
+        walEntries: replica.walEntries,
+        logger: this.logger.child({ module: 'consensus' }),
+        now: this.#now,
+        send: (to, bytes) => {
+          const peer = this.#validators.validators[to]?.peerId;
+          if (peer) p2p.sendConsensus(peer, bytes);
+        },
+        broadcast: (bytes) => {
+          for (const v of this.#validators.validators) {
+            if (v.index !== this.#selfIndex) p2p.sendConsensus(v.peerId, bytes);
+          }
+        },
+        execute: (entry) => {
+          const txs = replica.source.hashedTxs(entry.block);
+          this.#commit(entry, suiteBlockHash(suite, entry), txs);
+        },
+        onViewChanged: (view) => {
+          this.#view = view;
+          this.metrics.viewChanged();
+          this.logger.info({ view, primary: this.#primaryInstitution(view) }, 'view changed');
+        },
+        onFatal: (err) => {
+          this.#halt(err);
+        },
+        tickIntervalMs: DRIVER_TICK_INTERVAL_MS,
+      });
+      this.#running.driver = driver;
+      this.#view = replica.replica.currentView;
+      driver.start();
+    }
+    this.#syncing = false;
+    this.#running.followTimer = setInterval(() => {
+      this.#follow();
+    }, FOLLOW_INTERVAL_MS);
+
+    const api = createApiServer({
+      api: this,
+      metrics: this.metrics,
+      logger: this.logger,
+      host: cfg.api.host,
+      port: cfg.api.port,
+      bodyLimitBytes: Math.min(cfg.api.bodyLimitBytes, 1024 * 1024),
+      batchBodyLimitBytes: cfg.api.bodyLimitBytes,
+      ...(this.#options.routeGroups ? { routeGroups: this.#options.routeGroups } : {}),
+      ...(this.#options.errorStatus ? { errorStatus: this.#options.errorStatus } : {}),
+    });
+    this.#running.api = api;
+    await api.listen();
+  }
+
+  async #createReplica(
+    store: ChainStore,
+    chain: ChainView,
+    mempool: Mempool,
+  ): Promise<{ replica: Replica; source: NodeBlockSource; walEntries: WalMirrorEntry[] }> {
+    const policy = this.#genesis.policy;
+    const cfg = this.config.consensus;
+    const source = new NodeBlockSource({
+      rules: this.#rules,
+      validators: this.#validators,
+      mempool,
+      chain,
+      logger: this.logger.child({ module: 'proposals' }),
+      now: this.#now,
+      maxClockDriftMs: MAX_CLOCK_DRIFT_MS,
+    });
+    const stored = await store.wal.readAll();
+    const walEntries: WalMirrorEntry[] = stored.map((e) => ({
+      record: walRecordFromCodec(e.entry),
+      height: e.height,
+      sequence: e.sequence,
+    }));
+    const window =
+      cfg.watermarkWindowHeights === 0 ? 2 * policy.checkpointInterval : cfg.watermarkWindowHeights;
+    const config: ReplicaConfig = {
+      chainId: this.#genesis.chainId,
+      validatorCount: this.#validators.n,
+      selfIndex: this.#selfIndex,
+      genesisHash: this.#genesisHash,
+      checkpointIntervalHeights: policy.checkpointInterval,
+      watermarkWindowHeights: window,
+      maxBlockTxs: policy.maxBlockTxs,
+      maxBlockBytes: policy.maxBlockBytes,
+      blockIntervalMs: policy.blockIntervalMs,
+      viewChangeTimeoutMs: policy.viewChangeTimeoutMs,
+      viewChangeTimeoutMaxMs: Math.max(cfg.viewChangeTimeoutMaxMs, policy.viewChangeTimeoutMs),
+      retransmitIntervalMs: cfg.retransmitIntervalMs,
+      maxSyncBlocksPerResponse: cfg.maxSyncBlocksPerResponse,
+      maxFutureMessages: 512,
+    };
+    const crypto = suiteConsensusCrypto(
+      this.#suite,
+      this.#genesis.chainId,
+      this.#signingKey.privateKey,
+      this.#validators.validators.map((v) => v.publicKey),
+      new VerifyMemo(50_000),
+    );
+    const replica = new Replica(
+      config,
+      {
+        crypto,
+        blockSource: source,
+        chain,
+        hashBlock: (block) => suiteBlockHash(this.#suite, { block }),
+      },
+      {
+        committedHeight: store.latestHeight(),
+        wal: walEntries.map((e) => e.record),
+        nowMs: this.#now(),
+      },
+    );
+    return { replica, source, walEntries };
+  }
+
+  #memberPeers(): MemberPeer[] {
+    return this.#genesis.institutions.map((i) => ({
+      peerId: i.peerId,
+      addrs: this.config.p2p.peers[i.id] ?? i.p2pAddresses ?? [],
+      voting: i.voting,
+    }));
+  }
+
+  async #startupSync(sync: BlockSync, p2p: P2pHost): Promise<void> {
+    const deadline = this.#now() + STARTUP_SYNC_MS;
+    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(STARTUP_SYNC_MS)]);
+    // Wait (bounded) for a peer to ask, then fetch until no peer is ahead.
+    while (p2p.connectedPeers().length === 0 && this.#now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (signal.aborted) return;
+    }
+    try {
+      const n = await sync.catchUp(p2p, signal);
+      if (n > 0) this.logger.info({ blocks: n }, 'caught up by sync');
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+    await this.#need().executor.idle();
+  }
+
+  /** Poll peers for blocks when we are behind: how observers follow, and a safety net for validators. */
+  #follow(): void {
+    const r = this.#running;
+    if (!r || this.#halted || this.#followBusy) return;
+    // Validators follow only when consensus itself is not moving them forward.
+    if (r.replica && r.sync.bestKnownHeight <= r.chain.committedHeight) {
+      const peerTarget = r.replica.committedHeight;
+      if (peerTarget >= r.chain.committedHeight) return;
+    }
+    this.#followBusy = true;
+    r.sync
+      .catchUp(r.p2p, this.#abort.signal)
+      .catch((err: unknown) => {
+        if (!this.#abort.signal.aborted)
+          this.logger.warn({ err: (err as Error).message }, 'follow failed');
+      })
+      .finally(() => {
+        this.#followBusy = false;
+      });
+  }
+  #followBusy = false;
+
+  // ------------------------------------------------------------------ committing
+
+  /** A block is final (consensus, sync or gossip): record it and hand it to the executor. */
+  #commit(entry: CertifiedBlock, blockHash: Uint8Array, txs: readonly HashedTransaction[]): void {
+    const r = this.#need();
+    const hashes = txs.map((t) => t.hash);
+    r.chain.noteCommitted(entry, blockHash, hashes);
+    r.mempool.removeCommitted(hashes);
+    r.executor.enqueue(entry, blockHash, txs);
+  }
+
+  #onStored(committed: CommittedBlock): void {
+    const r = this.#running;
+    if (!r) return;
+    r.driver?.executed(committed.height, committed.stateRoot);
+    r.mempool.evictExpired(committed.height + 1);
+    this.metrics.blockCommitted(committed.block.txs.length, committed.commitLatencyMs / 1000);
+    // The proposer tells observers; they poll by sync if this is lost.
+    if (this.isValidator && committed.block.header.proposer === this.#selfIndex) {
+      r.p2p
+        .publishBlock(
+          encodeCertifiedBlock({ block: committed.block, certificate: committed.certificate }),
+        )
+        .catch(() => undefined);
+    }
+    const event: CommittedBlockEvent = {
+      height: committed.height,
+      hash: committed.blockHash,
+      view: committed.block.header.view,
+      timestamp: committed.block.header.timestamp,
+      txCount: committed.block.txs.length,
+      receipts: committed.receipts,
+    };
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'block listener threw');
+      }
+    }
+    for (const l of this.#storedListeners) l(committed);
+  }
+
+  async #onTxBundle(bytes: Uint8Array): Promise<GossipVerdict> {
+    await Promise.resolve();
+    const r = this.#running;
+    if (!r) return 'ignore';
+    let txs: Uint8Array[];
+    try {
+      txs = decodeTxBundle(bytes, bytes.length, 100_000);
+    } catch {
+      return 'reject';
+    }
+    let verdict: GossipVerdict = 'accept';
+    let added = 0;
+    for (const txBytes of txs) {
+      try {
+        const htx = decodeHashedTransaction(this.#suite, txBytes, this.#rules.limits);
+        if (r.mempool.add(htx, r.chain.committedHeight) === 'added') added++;
+      } catch (err) {
+        if (isInvalidTransaction(err) || !(err instanceof MedchainError)) verdict = 'reject';
+        else if (err.code.startsWith('CODEC') || err.code.startsWith('LEDGER')) verdict = 'reject';
+        // full mempool, already committed: not the sender's fault
+      }
+    }
+    if (added > 0) r.driver?.tick();
+    return verdict;
+  }
+
+  async #onGossipBlock(bytes: Uint8Array): Promise<GossipVerdict> {
+    await Promise.resolve();
+    const r = this.#running;
+    if (!r || this.#syncing) return 'ignore';
+    let entry: CertifiedBlock;
+    try {
+      entry = decodeCertifiedBlock(bytes, bytes.length, this.#rules.limits);
+    } catch {
+      return 'reject';
+    }
+    const height = entry.block.header.height;
+    if (height <= r.chain.committedHeight) return 'accept';
+    // Validators get blocks from consensus; observers apply the next one, and sync for gaps.
+    if (r.replica) return 'accept';
+    if (height > r.chain.committedHeight + 1) {
+      r.sync.bestKnownHeight = Math.max(r.sync.bestKnownHeight, height);
+      this.#follow();
+      return 'accept';
+    }
+    try {
+      r.sync.accept(entry);
+      return 'accept';
+    } catch (err) {
+      this.logger.warn({ height, err: (err as Error).message }, 'gossiped block refused');
+      return 'reject';
+    }
+  }
+
+  // ------------------------------------------------------------------ stop / halt
+
+  #halt(err: unknown): void {
+    if (this.#halted) return;
+    const error = err instanceof Error ? err : new NodeError('NODE_HALTED', String(err));
+    this.#halted = error;
+    this.logger.fatal(
+      { err: error.message, code: (error as Partial<MedchainError>).code },
+      'node halted',
+    );
+    void this.#running?.driver?.stop();
+    this.#haltedResolve(error);
+  }
+
+  /** Stops everything in reverse order of start; idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#abort.abort();
+      await this.#teardown();
+      this.logger.info('node stopped');
+    })();
+    return this.#stopping;
+  }
+
+  async #teardown(): Promise<void> {
+    const r = this.#running;
+    if (!r) return;
+    if (r.followTimer) clearInterval(r.followTimer);
+    await r.api?.close().catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, 'api close failed');
+    });
+    r.gossip.stop();
+    await r.driver?.stop();
+    await r.executor.idle();
+    await r.p2p.stop();
+    await r.store.close();
+    this.#running = null;
+  }
+
+  #need(): Running {
+    if (!this.#running) throw new NodeError('NODE_NOT_READY', 'the node is not running');
+    return this.#running;
+  }
+
+  #primaryInstitution(view: number): string {
+    return this.#validators.validators[primaryOf(view, this.#validators.n)]?.institutionId ?? '';
+  }
+
+  // ------------------------------------------------------------------ NodeApi
+
+  status(): NodeStatus {
+    const r = this.#running;
+    const height = r?.chain.storedHeight ?? 0;
+    const validatorPeers = new Set(this.#validators.validators.map((v) => v.peerId));
+    const connected = r?.p2p.connectedPeers() ?? [];
+    const primaryIndex = primaryOf(this.#view, this.#validators.n);
+    const target = Math.max(height, r?.sync.bestKnownHeight ?? 0, r?.replica?.committedHeight ?? 0);
+    return {
+      chainId: this.#genesis.chainId,
+      institutionId: this.#self.id,
+      role: this.isValidator ? 'validator' : 'observer',
+      suite: this.#suite.id,
+      genesisHash: this.#genesisHash,
+      height,
+      latestBlockHash: height === 0 ? null : (r?.store.head()?.blockHash ?? null),
+      view: this.#view,
+      primary: { index: primaryIndex, institutionId: this.#primaryInstitution(this.#view) },
+      validators: {
+        total: this.#validators.n,
+        connected: connected.filter((p) => validatorPeers.has(p)).length,
+      },
+      sync: {
+        state: this.#syncing || target > height + 1 ? 'syncing' : 'synced',
+        targetHeight: target,
+      },
+      mempool: { size: r?.mempool.size ?? 0, bytes: r?.mempool.bytes ?? 0 },
+      peers: connected.length,
+      version: NODE_VERSION,
+    };
+  }
+
+  submitTransaction(bytes: Uint8Array): Promise<SubmitResult> {
+    return Promise.resolve().then(() => {
+      const r = this.#running;
+      if (!r || this.#halted)
+        throw new NodeError('NODE_NOT_READY', 'the node is not accepting transactions');
+      const htx = decodeHashedTransaction(this.#suite, bytes, this.#rules.limits);
+      if (r.chain.isCommitted(htx.hash)) return { hash: htx.hash, duplicate: true };
+      const status = r.mempool.add(htx, r.chain.committedHeight);
+      if (status === 'added') {
+        r.gossip.add(htx.bytes);
+        r.driver?.tick();
+      }
+      return { hash: htx.hash, duplicate: status === 'duplicate' };
+    });
+  }
+
+  async getTransaction(hash: Uint8Array): Promise<TxLookup | undefined> {
+    const r = this.#need();
+    const found = await r.store.getTransaction(hash);
+    if (found) {
+      const receipt = await r.store.getReceipt(hash);
+      if (receipt) return { status: 'committed', tx: found.tx, receipt };
+    }
+    for (const htx of r.mempool.entries()) {
+      if (bytesEqual(htx.hash, hash)) return { status: 'pending', tx: htx.tx };
+    }
+    return undefined;
+  }
+
+  async getBlock(height: number): Promise<BlockLookup | undefined> {
+    const r = this.#need();
+    if (height < 1 || height > r.chain.storedHeight) return undefined;
+    const [block, certificate, receipts] = await Promise.all([
+      r.store.getBlock(height),
+      r.store.getCertificate(height),
+      r.store.receipts.forBlock(height),
+    ]);
+    if (!block || !certificate) return undefined;
+    return { block, certificate, receipts, hash: suiteBlockHash(this.#suite, { block }) };
+  }
+
+  latestHeight(): number {
+    return this.#running?.chain.storedHeight ?? 0;
+  }
+
+  peers(): readonly PeerInfo[] {
+    const r = this.#running;
+    if (!r) return [];
+    const byPeer = new Map(this.#genesis.institutions.map((i) => [i.peerId, i]));
+    return r.p2p.peerConnections().map((c) => {
+      const inst = byPeer.get(c.peerId);
+      return {
+        peerId: c.peerId,
+        institutionId: inst?.id ?? null,
+        role: inst ? (inst.voting ? 'validator' : 'observer') : null,
+        addresses: c.addresses,
+        direction: c.direction,
+      };
+    });
+  }
+
+  subscribe(listener: CommittedBlockListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  health(): HealthReport {
+    if (this.#halted) return { ok: false, reason: `halted: ${this.#halted.message}` };
+    return { ok: this.#running !== null };
+  }
+
+  readiness(): ReadinessReport {
+    const r = this.#running;
+    return {
+      storeOpen: r !== null,
+      p2pStarted: r !== null && !this.#halted,
+      synced: r !== null && this.status().sync.state === 'synced',
+    };
+  }
+}
+
+function suiteBlockHash(suite: CryptoSuite, entry: Pick<CertifiedBlock, 'block'>): Uint8Array {
+  return blockHash(suite, entry.block.header);
+}
