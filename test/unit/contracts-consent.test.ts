@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canAccess, getGrant, getRecord, grantToJson } from '../../src/contracts/index.js';
+import {
+  canAccess,
+  decodeAccessSlot,
+  getGrant,
+  getRecord,
+  grantToJson,
+  stateKey,
+} from '../../src/contracts/index.js';
 import type { ConsentGrantPayload, Grantee, GrantScope } from '../../src/contracts/index.js';
 import {
   buildAccessLog,
@@ -443,5 +450,33 @@ describe('revoked and expired certificates', () => {
       payload: { publicKey: patient.publicKey, reason: 'lost-device' },
     });
     a.fails(patient, grantBody(a, patient, 'g-2', district, rec1), 'CERT_REVOKED');
+  });
+});
+
+describe('bounded grant slots', () => {
+  it('a grantee holds at most 32 live grants per record; dead grants are pruned and free the slot', () => {
+    const { a, patient } = setup();
+    const short = a.chain.height + 3;
+    const grants = Array.from({ length: 32 }, (_, i) =>
+      a.tx(
+        patient,
+        grantBody(a, patient, `g-${i}`, district, rec1, {
+          expiresAt: i < 4 ? short : a.chain.height + 500,
+        }),
+      ),
+    );
+    expect(a.block(...grants).every((r) => r.code === 'OK')).toBe(true);
+    expect(
+      a.fails(patient, grantBody(a, patient, 'g-32', district, rec1), 'TOO_MANY_GRANTS'),
+    ).toMatch(/limit 32/);
+    // a grant to another grantee lives in another slot
+    a.ok(
+      patient,
+      grantBody(a, patient, 'g-city', { kind: 'institution', institution: 'city-c' }, rec1),
+    );
+    while (a.chain.height <= short) a.block();
+    a.ok(patient, grantBody(a, patient, 'g-32', district, rec1));
+    const slot = a.chain.get(stateKey.recordAccess('rec-1', district));
+    expect(decodeAccessSlot(must(slot)).grants).toHaveLength(29); // 28 still live + the new one
   });
 });
