@@ -10,6 +10,7 @@ import type { CodecValue } from '../codec/index.js';
 import { createFieldReader, fieldPath } from '../codec/fields.js';
 import type { FieldRecord } from '../codec/fields.js';
 import { toHex } from '../codec/index.js';
+import { INSTITUTION_ID_PATTERN } from '../identity/genesis.js';
 import { DATA_LEVELS, MEMBER_ROLES } from '../identity/types.js';
 import type { DataLevel, MemberRole } from '../identity/types.js';
 import { invalidPayload } from './errors.js';
@@ -225,7 +226,7 @@ const TOKEN_RULE = {
 const INSTITUTION_RULE = {
   minLength: 1,
   maxLength: 64,
-  pattern: /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
+  pattern: INSTITUTION_ID_PATTERN,
   patternHint: "not an institution id (lower-case letters, digits or '-')",
 };
 const PSEUDONYM_RULE = { length: CONTRACT_LIMITS.pseudonymBytes } as const;
