@@ -137,6 +137,7 @@ export interface StatusJson {
   readonly genesisHash: string;
   readonly height: number;
   readonly latestBlockHash: string | null;
+  readonly stateRoot: string | null;
   readonly view: number;
   readonly primary: { readonly index: number; readonly institutionId: string };
   readonly validators: { readonly total: number; readonly connected: number };
@@ -414,6 +415,7 @@ export function statusToJson(status: NodeStatus): StatusJson {
     genesisHash: toHex(status.genesisHash),
     height: status.height,
     latestBlockHash: status.latestBlockHash === null ? null : toHex(status.latestBlockHash),
+    stateRoot: status.stateRoot === null ? null : toHex(status.stateRoot),
     view: status.view,
     primary: { index: status.primary.index, institutionId: status.primary.institutionId },
     validators: { total: status.validators.total, connected: status.validators.connected },

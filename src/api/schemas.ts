@@ -210,6 +210,7 @@ export const componentSchemas: Readonly<Record<string, object>> = {
       'genesisHash',
       'height',
       'latestBlockHash',
+      'stateRoot',
       'view',
       'primary',
       'validators',
@@ -226,6 +227,7 @@ export const componentSchemas: Readonly<Record<string, object>> = {
       genesisHash: hash,
       height: uint,
       latestBlockHash: { oneOf: [hash, { type: 'null' }] },
+      stateRoot: { oneOf: [hash, { type: 'null' }] },
       view: uint,
       primary: {
         type: 'object',

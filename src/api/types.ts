@@ -25,6 +25,8 @@ export interface NodeStatus {
   readonly height: number;
   /** Hash of the latest committed block; `null` at height 0. */
   readonly latestBlockHash: Uint8Array | null;
+  /** This node's state root after `height` (what checkpoints compare); `null` at height 0. */
+  readonly stateRoot: Uint8Array | null;
   /** Current consensus view. */
   readonly view: number;
   /** Primary of the current view: its index in the validator set and its institution id. */

@@ -7,17 +7,25 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MedchainError } from '../errors.js';
 import type { DevnetManifest, DevnetNode } from './layout.js';
 
-/** The built CLI entry point (dist/cli/main.js). */
-export const CLI_MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** The built CLI entry point (dist/cli/main.js), also when this module runs from source (tests). */
+export const CLI_MAIN = ((): string => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return path.basename(root) === 'dist'
+    ? path.join(root, 'cli', 'main.js')
+    : path.join(root, 'dist', 'cli', 'main.js');
+})();
 
 export interface NodeStatusSummary {
   readonly height: number;
   readonly view: number;
   readonly role: string;
+  readonly stateRoot: string | null;
+  readonly latestBlockHash: string | null;
 }
 
 export class DevnetProcessError extends MedchainError {}

@@ -7,6 +7,13 @@
  * it has executed that height; a backup compares it when it has, and otherwise
  * leaves the check to execution time (src/node/executor.ts).
  *
+ * The replica commits a block (and may then propose or accept the next one in
+ * the same step) before the node has performed its `execute` effect, so the
+ * chain view can lag behind what consensus built on. A proposal's ancestry is
+ * therefore walked from its `prevHash` through the blocks seen here down to the
+ * chain view's committed tip: those ancestors give the parent (timestamp) and
+ * the transactions that must not appear again.
+ *
  * Validation reuses the ledger's `validateBlock` with the mempool's verdict
  * cache, so a transaction verified at admission is not verified again; then the
  * node's own rules: no transaction already committed or in flight, and a
@@ -37,10 +44,26 @@ export interface BlockSourceOptions {
   readonly maxClockDriftMs: number;
 }
 
+/** Blocks remembered for lineage walks: well beyond any pipeline window. */
+const MAX_KNOWN_BLOCKS = 4096;
+
+interface KnownBlock {
+  readonly parent: ParentBlock;
+  readonly prevHex: string;
+  readonly txKeys: readonly string[];
+}
+
+interface Lineage {
+  readonly parent: ParentBlock;
+  /** Tx hashes (hex) of the ancestors above the committed tip. */
+  readonly busy: Set<string>;
+}
+
 export class NodeBlockSource implements BlockSource {
   readonly #o: BlockSourceOptions;
   /** Hashes of the transactions of blocks we proposed or validated. */
   readonly #hashes = new WeakMap<Block, readonly HashedTransaction[]>();
+  readonly #known = new Map<string, KnownBlock>();
   rejectedProposals = 0;
 
   constructor(options: BlockSourceOptions) {
@@ -58,36 +81,56 @@ export class NodeBlockSource implements BlockSource {
     return hashed;
   }
 
-  #inFlightKeys(inFlight: readonly Block[]): Set<string> {
-    const keys = new Set<string>();
-    for (const b of inFlight) for (const h of this.hashedTxs(b)) keys.add(toHex(h.hash));
-    return keys;
+  /** Remember a block for lineage walks (proposed, validated, or committed by any path). */
+  remember(
+    block: Block,
+    hash: Uint8Array,
+    hashed: readonly HashedTransaction[] = this.hashedTxs(block),
+  ): void {
+    const key = toHex(hash);
+    if (this.#known.has(key)) return;
+    this.#known.set(key, {
+      parent: { height: block.header.height, hash, timestamp: block.header.timestamp },
+      prevHex: toHex(block.header.prevHash),
+      txKeys: hashed.map((h) => toHex(h.hash)),
+    });
+    if (this.#known.size > MAX_KNOWN_BLOCKS) {
+      const oldest = this.#known.keys().next();
+      if (oldest.done !== true) this.#known.delete(oldest.value);
+    }
+  }
+
+  /** Parent and busy transactions of a block whose parent hash is `prevHash`; null if unknown. */
+  #lineage(prevHash: Uint8Array): Lineage | null {
+    const tip = this.#o.chain.committedTip;
+    const tipHex = toHex(tip.hash);
+    const busy = new Set<string>();
+    let parent: ParentBlock | null = null;
+    let cursor = toHex(prevHash);
+    for (let steps = 0; steps <= MAX_KNOWN_BLOCKS; steps++) {
+      if (cursor === tipHex) return { parent: parent ?? tip, busy };
+      const known = this.#known.get(cursor);
+      if (!known || known.parent.height <= tip.height) return null;
+      parent ??= known.parent;
+      for (const k of known.txKeys) busy.add(k);
+      cursor = known.prevHex;
+    }
+    return null;
   }
 
   pending(inFlight: readonly Block[]): { txCount: number; bytes: number } {
-    return this.#o.mempool.pending(this.#inFlightKeys(inFlight));
-  }
-
-  #parentOf(height: number, inFlight: readonly Block[]): ParentBlock | undefined {
-    const last = inFlight[inFlight.length - 1];
-    if (last && last.header.height === height - 1) {
-      return {
-        height: last.header.height,
-        hash: blockHash(this.#o.rules.suite, last.header),
-        timestamp: last.header.timestamp,
-      };
-    }
-    const tip = this.#o.chain.committedTip;
-    return tip.height === height - 1 ? tip : undefined;
+    const keys = new Set<string>();
+    for (const b of inFlight) for (const h of this.hashedTxs(b)) keys.add(toHex(h.hash));
+    return this.#o.mempool.pending(keys);
   }
 
   proposeBlock(r: ProposalRequest): Block | null {
     const { rules, mempool, chain, validators } = this.#o;
-    const parent = this.#parentOf(r.height, r.inFlight);
+    const lineage = this.#lineage(r.prevHash);
     const stateRoot = chain.stateRootAt(stateRootHeightFor(r.height));
-    // Not executed far enough yet: the replica asks again on a later tick.
-    if (!parent || !stateRoot) return null;
-    const busy = this.#inFlightKeys(r.inFlight);
+    // Not executed far enough yet (or the parent is not known here): the replica asks again later.
+    if (!lineage || lineage.parent.height !== r.height - 1 || !stateRoot) return null;
+    const { busy, parent } = lineage;
     // Leave room for the header and the CBOR framing of the block.
     const txs = mempool.select(
       r.height,
@@ -114,10 +157,11 @@ export class NodeBlockSource implements BlockSource {
       txs: txs.map((t) => t.tx),
     };
     this.#hashes.set(block, txs);
+    this.remember(block, blockHash(rules.suite, block.header), txs);
     return block;
   }
 
-  validateProposal(block: Block, inFlight: readonly Block[]): boolean {
+  validateProposal(block: Block, _inFlight: readonly Block[]): boolean {
     const { rules, mempool, chain, validators, logger } = this.#o;
     const h = block.header;
     const refuse = (reason: string): boolean => {
@@ -128,8 +172,8 @@ export class NodeBlockSource implements BlockSource {
       );
       return false;
     };
-    const parent = this.#parentOf(h.height, inFlight);
-    if (!parent) return refuse('no parent at height − 1');
+    const lineage = this.#lineage(h.prevHash);
+    if (!lineage) return refuse('its parent is not a block known here');
     if (h.timestamp > this.#o.now() + this.#o.maxClockDriftMs) {
       return refuse(`timestamp ${h.timestamp} is ahead of this node's clock`);
     }
@@ -137,19 +181,19 @@ export class NodeBlockSource implements BlockSource {
     const verdict = validateBlock(
       rules,
       block,
-      { parent, validators, ...(stateRoot ? { stateRoot } : {}) },
+      { parent: lineage.parent, validators, ...(stateRoot ? { stateRoot } : {}) },
       { isVerified: (hash) => mempool.isVerified(hash) },
     );
     if (!verdict.ok) return refuse(verdict.error.message);
     if (block.txs.length === 0) return refuse('empty block');
-    const busy = this.#inFlightKeys(inFlight);
     for (const [i, htx] of verdict.txs.entries()) {
       const key = toHex(htx.hash);
-      if (busy.has(key)) return refuse(`txs[${i}] is already in an earlier in-flight block`);
+      if (lineage.busy.has(key)) return refuse(`txs[${i}] is already in an ancestor block`);
       if (chain.isCommitted(htx.hash)) return refuse(`txs[${i}] is already committed`);
     }
     for (const htx of verdict.txs) mempool.markVerified(htx.hash);
     this.#hashes.set(block, verdict.txs);
+    this.remember(block, verdict.hash, verdict.txs);
     return true;
   }
 }

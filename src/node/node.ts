@@ -126,7 +126,7 @@ interface Running {
   readonly sync: BlockSync;
   readonly p2p: P2pHost;
   readonly gossip: TxGossip;
-  readonly replica: Replica | null;
+  replica: Replica | null;
   driver: ConsensusDriver | null;
   api: ApiServer | null;
   followTimer: NodeJS.Timeout | null;
@@ -367,7 +367,6 @@ export class MedchainNode implements NodeApi {
       intervalMs: cfg.gossip.txBundleIntervalMs,
       logger: this.logger.child({ module: 'gossip' }),
     });
-    const replica = this.isValidator ? await this.#createReplica(store, chain, mempool) : null;
     this.#running = {
       store,
       chain,
@@ -376,7 +375,7 @@ export class MedchainNode implements NodeApi {
       sync,
       p2p,
       gossip,
-      replica: replica?.replica ?? null,
+      replica: null,
       driver: null,
       api: null,
       followTimer: null,
@@ -389,7 +388,10 @@ export class MedchainNode implements NodeApi {
     // Catch up before voting: a restarted validator rejoins at the chain's head.
     await this.#startupSync(sync, p2p);
 
+    // Built only now: the replica starts from the height start-up sync reached.
+    const replica = this.isValidator ? await this.#createReplica(store, chain, mempool) : null;
     if (replica) {
+      this.#running.replica = replica.replica;
       const driver = new ConsensusDriver({
         replica: replica.replica,
         wal: store.wal,
@@ -532,15 +534,14 @@ export class MedchainNode implements NodeApi {
     await this.#need().executor.idle();
   }
 
-  /** Poll peers for blocks when we are behind: how observers follow, and a safety net for validators. */
+  /**
+   * Observers follow the chain by polling peers (gossip brings most blocks;
+   * this fills gaps). Validators do not: their replica's state transfer does
+   * it, and two writers of one height would race.
+   */
   #follow(): void {
     const r = this.#running;
-    if (!r || this.#halted || this.#followBusy) return;
-    // Validators follow only when consensus itself is not moving them forward.
-    if (r.replica && r.sync.bestKnownHeight <= r.chain.committedHeight) {
-      const peerTarget = r.replica.committedHeight;
-      if (peerTarget >= r.chain.committedHeight) return;
-    }
+    if (!r || r.replica || this.#halted || this.#followBusy) return;
     this.#followBusy = true;
     r.sync
       .catchUp(r.p2p, this.#abort.signal)
@@ -559,6 +560,19 @@ export class MedchainNode implements NodeApi {
   /** A block is final (consensus, sync or gossip): record it and hand it to the executor. */
   #commit(entry: CertifiedBlock, blockHash: Uint8Array, txs: readonly HashedTransaction[]): void {
     const r = this.#need();
+    const height = entry.block.header.height;
+    if (height <= r.chain.committedHeight) {
+      // Already committed by another path (sync during start-up, gossip): it must be the same block.
+      const known = r.chain.getCertifiedBlock(height);
+      if (known && !bytesEqual(suiteBlockHash(this.#suite, known), blockHash)) {
+        this.#halt(
+          new NodeError('NODE_FORK', `two different blocks committed at height ${height}`, {
+            height,
+          }),
+        );
+      }
+      return;
+    }
     const hashes = txs.map((t) => t.hash);
     r.chain.noteCommitted(entry, blockHash, hashes);
     r.mempool.removeCommitted(hashes);
@@ -716,6 +730,7 @@ export class MedchainNode implements NodeApi {
       genesisHash: this.#genesisHash,
       height,
       latestBlockHash: height === 0 ? null : (r?.store.head()?.blockHash ?? null),
+      stateRoot: height === 0 ? null : (r?.chain.stateRootAt(height) ?? null),
       view: this.#view,
       primary: { index: primaryIndex, institutionId: this.#primaryInstitution(this.#view) },
       validators: {

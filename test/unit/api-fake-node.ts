@@ -109,6 +109,7 @@ export class FakeNode implements NodeApi {
       genesisHash: GENESIS_HASH,
       height: this.latestHeight(),
       latestBlockHash: latest?.hash ?? null,
+      stateRoot: latest ? latest.block.header.stateRoot : null,
       view: this.view,
       primary: { index: this.view % 4, institutionId: `hospital-${this.view % 4}` },
       validators: { total: 4, connected: 3 },
