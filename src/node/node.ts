@@ -26,7 +26,6 @@ import { LevelKvStore } from '../../storage/level-kv.js';
 import { NodeMetrics } from '../api/metrics.js';
 import { createApiServer } from '../api/server.js';
 import type { ApiServer } from '../api/server.js';
-import type { RouteGroup } from '../api/route-group.js';
 import type {
   BlockLookup,
   CommittedBlockEvent,
@@ -67,6 +66,7 @@ import { ConsensusDriver } from './consensus-driver.js';
 import type { WalMirrorEntry } from './consensus-driver.js';
 import { createContractEngine } from './contract-engine.js';
 import { Executor } from './executor.js';
+import type { NodeContext, NodeExtension, NodeExtensionFactory } from './extension.js';
 import type { CommittedBlock, ContractEngine } from './executor.js';
 import { BlockSync } from './sync.js';
 import { TxGossip } from './tx-gossip.js';
@@ -91,10 +91,8 @@ export interface NodeOptions {
   readonly logger?: Logger;
   /** Keystore passphrase; default: `readPassphrase(config)` (file or MEDCHAIN_PASSPHRASE). */
   readonly passphrase?: string;
-  /** Extra HTTP route groups (the medical endpoints). */
-  readonly routeGroups?: readonly RouteGroup[];
-  /** Extra error code → HTTP status mappings for those routes. */
-  readonly errorStatus?: Readonly<Record<string, number>>;
+  /** Feature modules (the medical workflows): route groups, error statuses, the vault protocol. */
+  readonly extensions?: readonly NodeExtensionFactory[];
   /** Wall clock (tests may pin it). */
   readonly now?: () => number;
 }
@@ -126,6 +124,7 @@ interface Running {
   readonly sync: BlockSync;
   readonly p2p: P2pHost;
   readonly gossip: TxGossip;
+  extensions: readonly NodeExtension[];
   replica: Replica | null;
   driver: ConsensusDriver | null;
   api: ApiServer | null;
@@ -356,8 +355,7 @@ export class MedchainNode implements NodeApi {
         onTxBundle: (_from, bytes) => this.#onTxBundle(bytes),
         onBlock: (_from, bytes) => this.#onGossipBlock(bytes),
         onSyncRequest: (_from, bytes) => Promise.resolve(sync.serve(bytes)),
-        onVaultRequest: () =>
-          Promise.reject(new NodeError('VAULT_UNAVAILABLE', 'this node serves no document vault')),
+        onVaultRequest: (from, bytes, signal) => this.#onVaultRequest(from, bytes, signal),
       },
     );
     const gossip = new TxGossip({
@@ -375,6 +373,7 @@ export class MedchainNode implements NodeApi {
       sync,
       p2p,
       gossip,
+      extensions: [],
       replica: null,
       driver: null,
       api: null,
@@ -430,6 +429,10 @@ export class MedchainNode implements NodeApi {
       this.#follow();
     }, FOLLOW_INTERVAL_MS);
 
+    const running = this.#running;
+    running.extensions = (this.#options.extensions ?? []).map((factory) =>
+      factory(this.#extensionContext(running)),
+    );
     const api = createApiServer({
       api: this,
       metrics: this.metrics,
@@ -438,8 +441,11 @@ export class MedchainNode implements NodeApi {
       port: cfg.api.port,
       bodyLimitBytes: Math.min(cfg.api.bodyLimitBytes, 1024 * 1024),
       batchBodyLimitBytes: cfg.api.bodyLimitBytes,
-      ...(this.#options.routeGroups ? { routeGroups: this.#options.routeGroups } : {}),
-      ...(this.#options.errorStatus ? { errorStatus: this.#options.errorStatus } : {}),
+      routeGroups: running.extensions.flatMap((e) => e.routeGroups ?? []),
+      errorStatus: Object.assign(
+        {},
+        ...running.extensions.map((e) => e.errorStatus ?? {}),
+      ) as Record<string, number>,
     });
     this.#running.api = api;
     await api.listen();
@@ -696,6 +702,7 @@ export class MedchainNode implements NodeApi {
     await r.api?.close().catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message }, 'api close failed');
     });
+    for (const e of r.extensions) await e.stop?.();
     r.gossip.stop();
     await r.driver?.stop();
     await r.executor.idle();
@@ -711,6 +718,45 @@ export class MedchainNode implements NodeApi {
 
   #primaryInstitution(view: number): string {
     return this.#validators.validators[primaryOf(view, this.#validators.n)]?.institutionId ?? '';
+  }
+
+  // ------------------------------------------------------------------ extensions
+
+  #extensionContext(r: Running): NodeContext {
+    return {
+      genesis: this.#genesis,
+      suite: this.#suite,
+      institution: this.#self,
+      store: r.store,
+      logger: this.logger,
+      signal: this.#abort.signal,
+      height: () => r.chain.storedHeight,
+      state: { get: (key) => r.store.state.getSync(key) },
+      submitTransaction: (bytes) => this.submitTransaction(bytes),
+      requestVault: (institutionId, bytes, options = {}) => {
+        const peer = this.#genesis.institutions.find((i) => i.id === institutionId)?.peerId;
+        if (!peer) {
+          return Promise.reject(
+            new NodeError('UNKNOWN_INSTITUTION', `no institution ${institutionId} in the genesis`),
+          );
+        }
+        return r.p2p.request('vault', peer, bytes, options);
+      },
+      onStored: (listener) => this.onStored(listener),
+    };
+  }
+
+  async #onVaultRequest(
+    fromPeerId: string,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    const from = this.#genesis.institutions.find((i) => i.peerId === fromPeerId);
+    const vault = this.#running?.extensions.find((e) => e.onVaultRequest !== undefined);
+    if (!from || !vault?.onVaultRequest) {
+      throw new NodeError('VAULT_UNAVAILABLE', 'this node serves no document vault');
+    }
+    return vault.onVaultRequest(from.id, bytes, signal);
   }
 
   // ------------------------------------------------------------------ NodeApi
