@@ -11,8 +11,11 @@ import * as genesis from './commands/genesis.js';
 import * as keys from './commands/keys.js';
 import * as devnet from './commands/devnet.js';
 import * as sim from './commands/sim.js';
+import * as init from './commands/init.js';
 import * as start from './commands/start.js';
+import * as status from './commands/status.js';
+import * as tx from './commands/tx.js';
 
-const COMMANDS: readonly CommandModule[] = [keys, genesis, start, devnet, sim];
+const COMMANDS: readonly CommandModule[] = [keys, genesis, init, start, status, tx, devnet, sim];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo());
