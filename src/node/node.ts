@@ -59,6 +59,7 @@ import { createLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
 import { Mempool, isInvalidTransaction } from '../mempool/mempool.js';
 import { NodeBlockSource } from './block-source.js';
+import { registerNodeMetrics } from './node-metrics.js';
 import { ChainView } from './chain-view.js';
 import type { NodeConfig } from './config.js';
 import { readPassphrase } from './config.js';
@@ -167,6 +168,13 @@ export class MedchainNode implements NodeApi {
     });
     this.halted = new Promise<Error>((resolve) => {
       this.#haltedResolve = resolve;
+    });
+    registerNodeMetrics(this.metrics.registry, {
+      p2p: () => this.#running?.p2p.stats ?? null,
+      replica: () => this.#running?.replica?.metrics ?? null,
+      mempool: () => this.#running?.mempool.stats ?? null,
+      walAppends: () => this.#running?.driver?.walAppends ?? 0,
+      voidBlocks: () => this.#running?.executor.voidBlocks ?? 0,
     });
   }
 

@@ -1,0 +1,169 @@
+/**
+ * Hostile peers against real node processes: a stranger with a valid Noise
+ * key is refused; a member that sends garbage, oversize consensus frames and
+ * a garbage gossip bundle is dropped and counted, and the alliance keeps
+ * committing.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { P2pHost } from '../../p2p/host.js';
+import { generatePeerKeyPair, peerKeyFromSeed } from '../../p2p/peer-key.js';
+import { loadKeystore } from '../../src/crypto/keystore.js';
+import { readDevnetPassphrase } from '../../src/devnet/bootstrap.js';
+import type { DevnetNode } from '../../src/devnet/layout.js';
+import { fetchStatus, waitFor } from '../../src/devnet/processes.js';
+import { silentLogger } from '../../src/logger.js';
+import { CertifyWorkload, startCluster, waitForCommitted } from './cluster-fixtures.js';
+import type { Cluster } from './cluster-fixtures.js';
+
+let cluster: Cluster;
+const hosts: P2pHost[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster('hostile', { validators: 4, observers: 1, basePort: 17900 });
+}, 90_000);
+
+afterAll(async () => {
+  for (const h of hosts) await h.stop();
+  await (cluster as Cluster | undefined)?.destroy();
+});
+
+const handlers = {
+  onConsensusMessage: () => undefined,
+  onTxBundle: () => 'ignore' as const,
+  onBlock: () => 'ignore' as const,
+  onSyncRequest: () => Promise.resolve(new Uint8Array()),
+  onVaultRequest: () => Promise.resolve(new Uint8Array()),
+};
+
+function members(): { peerId: string; addrs: string[]; voting: boolean }[] {
+  return cluster.validators().map((n) => ({
+    peerId: peerIdOf(n),
+    addrs: [`/ip4/127.0.0.1/tcp/${n.p2pPort}`],
+    voting: true,
+  }));
+}
+
+const peerIds = new Map<string, string>();
+function peerIdOf(node: DevnetNode): string {
+  const id = peerIds.get(node.id);
+  if (!id) throw new TypeError(`no peer id for ${node.id}`);
+  return id;
+}
+
+/** A series of `medchain_p2p_dropped` / `medchain_consensus_dropped` from a node's /metrics. */
+async function metric(node: DevnetNode, name: string, reason: string): Promise<number> {
+  const text = await cluster.client(node.id).metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{reason="${reason}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function stillCommits(via: DevnetNode): Promise<void> {
+  const workload = new CertifyWorkload(cluster.manifest);
+  const height = (await fetchStatus(via.apiUrl))?.height ?? 0;
+  const { hash } = await cluster.client(via.id).submitTransaction(await workload.tx(via, height));
+  for (const n of cluster.validators()) {
+    expect((await waitForCommitted(cluster.client(n.id), hash, 30_000)).code).toBe('OK');
+  }
+}
+
+describe('hostile peers against real nodes', () => {
+  it('refuses a stranger with a valid Noise key before any protocol runs', async () => {
+    const genesis = JSON.parse(
+      await import('node:fs/promises').then((fs) =>
+        fs.readFile(cluster.manifest.genesisFile, 'utf8'),
+      ),
+    ) as { institutions: { id: string; peerId: string }[] };
+    for (const i of genesis.institutions) peerIds.set(i.id, i.peerId);
+
+    const target = cluster.node('community-centre');
+    const before = await metric(target, 'medchain_p2p_dropped', 'stranger');
+    const stranger = await P2pHost.create(
+      {
+        chainId: cluster.manifest.chainId,
+        peerKey: await peerKeyFromSeed(generatePeerKeyPair().privateKey),
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        members: members(),
+        logger: silentLogger(),
+        redialIntervalMs: 100,
+      },
+      handlers,
+    );
+    hosts.push(stranger);
+    await stranger.start();
+    await waitFor(
+      'the node to count the refused stranger',
+      async () => (await metric(target, 'medchain_p2p_dropped', 'stranger')) > before,
+      20_000,
+    );
+    // (The stranger's own dial may resolve for a moment before the node aborts it: judge by the node.)
+    const peers = await cluster.client(target.id).peers();
+    expect(peers.map((p) => p.peerId)).not.toContain(stranger.peerId);
+    await stranger.stop();
+    await stillCommits(target);
+  }, 60_000);
+
+  it('drops garbage and oversize messages from a member and keeps committing', async () => {
+    // Impersonate the observer with its own key (its process is stopped first).
+    const observer = cluster.node('health-commission');
+    await cluster.processes.stop(observer.id);
+    const seed = await loadKeystore(
+      path.join(observer.dir, 'keys', 'p2p.json'),
+      await readDevnetPassphrase(cluster.manifest),
+    );
+    const target = cluster.node('district-hospital');
+    const bad = await P2pHost.create(
+      {
+        chainId: cluster.manifest.chainId,
+        peerKey: await peerKeyFromSeed(seed.privateKey),
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        members: members(),
+        logger: silentLogger(),
+        redialIntervalMs: 100,
+        limits: { maxConsensusMessageBytes: 32 * 1024 * 1024 },
+      },
+      handlers,
+    );
+    hosts.push(bad);
+    await bad.start();
+    const targetPeer = peerIdOf(target);
+    await waitFor(
+      'a connection to the target',
+      () => bad.connectedPeers().includes(targetPeer),
+      20_000,
+    );
+
+    const malformedBefore = await metric(target, 'medchain_consensus_dropped', 'malformed');
+    const oversizeBefore = await metric(target, 'medchain_p2p_dropped', 'oversize');
+    const rejectedBefore = await metric(target, 'medchain_p2p_dropped', 'gossip-rejected');
+
+    bad.sendConsensus(targetPeer, new TextEncoder().encode('definitely not CBOR'));
+    bad.sendConsensus(
+      targetPeer,
+      new Uint8Array([0xa1, 0x64, 0x6b, 0x69, 0x6e, 0x64, 0x63, 0x66, 0x6f, 0x6f]),
+    );
+    await waitFor(
+      'the malformed consensus messages to be counted',
+      async () =>
+        (await metric(target, 'medchain_consensus_dropped', 'malformed')) >= malformedBefore + 2,
+      20_000,
+    );
+    bad.sendConsensus(targetPeer, new Uint8Array(8 * 1024 * 1024).fill(7));
+    await waitFor(
+      'the oversize frame to be dropped',
+      async () => (await metric(target, 'medchain_p2p_dropped', 'oversize')) > oversizeBefore,
+      20_000,
+    );
+    await waitFor('the gossip mesh', () => bad.gossipSubscribers('txs').length > 0, 20_000);
+    await bad.publishTxBundle(new TextEncoder().encode('garbage bundle'));
+    await waitFor(
+      'the garbage bundle to be rejected',
+      async () =>
+        (await metric(target, 'medchain_p2p_dropped', 'gossip-rejected')) > rejectedBefore,
+      20_000,
+    );
+    await bad.stop();
+    expect((await cluster.client(target.id).health()).ok).toBe(true);
+    await stillCommits(target);
+  }, 90_000);
+});
