@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageError } from '../../storage/errors.js';
 import { LevelKvStore, classifyLevelError } from '../../storage/level-kv.js';
@@ -63,16 +65,41 @@ describe('LevelKvStore environment errors', () => {
     expect(err.message).toContain('is not a directory');
   });
 
-  // root ignores permission bits, so this can only run as an ordinary user;
-  // the mapping itself is covered below with the errors LevelDB produces.
-  it.skipIf(process.getuid?.() === 0)(
+  // Root ignores permission bits; as root the open runs in a child process
+  // whose capabilities to override them are dropped (setpriv, util-linux).
+  const isRoot = process.getuid?.() === 0;
+  const canDropCaps = isRoot && spawnSync('setpriv', ['--version']).status === 0;
+  it.skipIf(isRoot && !canDropCaps)(
     'reports PERMISSION_DENIED for an unreadable directory',
     async () => {
       const locked = path.join(dir, 'locked');
       await mkdir(locked);
       await chmod(locked, 0o000);
-      const err = await openError(path.join(locked, 'db'));
-      expect(err.code).toBe('PERMISSION_DENIED');
+      if (!isRoot) {
+        const err = await openError(path.join(locked, 'db'));
+        expect(err.code).toBe('PERMISSION_DENIED');
+        return;
+      }
+      const levelKv = pathToFileURL(path.resolve('dist/storage/level-kv.js')).href;
+      const script = `import { LevelKvStore } from ${JSON.stringify(levelKv)};
+        LevelKvStore.open(${JSON.stringify(path.join(locked, 'db'))}).then(
+          () => console.log('OPENED'), (e) => console.log(e.code));`;
+      const child = spawnSync(
+        'setpriv',
+        [
+          '--bounding-set',
+          '-dac_override,-dac_read_search',
+          '--inh-caps',
+          '-dac_override,-dac_read_search',
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(child.stderr).toBe('');
+      expect(child.stdout.trim()).toBe('PERMISSION_DENIED');
     },
   );
 
