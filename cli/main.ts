@@ -16,6 +16,12 @@ import * as start from './commands/start.js';
 import * as status from './commands/status.js';
 import * as tx from './commands/tx.js';
 
+// `medchain … | head`: a closed pipe ends the output, not in a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const COMMANDS: readonly CommandModule[] = [keys, genesis, init, start, status, tx, devnet, sim];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo());
