@@ -20,100 +20,124 @@ export interface NodeCounters {
 
 const PROTOCOLS = ['consensus', 'txs', 'blocks', 'sync', 'vault'] as const;
 
-export function registerNodeMetrics(registry: Registry, counters: NodeCounters): void {
-  new Gauge({
+type Sample = readonly [labels: Readonly<Record<string, string>>, value: number];
+
+/** One series family: name, help, label names and how to read its samples (null: nothing yet). */
+interface Series {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames?: readonly string[];
+  readonly read: (c: NodeCounters) => readonly Sample[] | null;
+}
+
+function traffic(
+  s: P2pStats | null,
+  field: (
+    c: P2pStats['sync'] | P2pStats['consensus'] | P2pStats['txs'],
+    direction: 'in' | 'out',
+  ) => number,
+): Sample[] | null {
+  if (!s) return null;
+  return PROTOCOLS.flatMap((protocol) =>
+    (['in', 'out'] as const).map((direction): Sample => [
+      { protocol, direction },
+      field(s[protocol], direction),
+    ]),
+  );
+}
+
+function byReason(values: Readonly<Record<string, number>> | null): Sample[] | null {
+  return values ? Object.entries(values).map(([reason, v]): Sample => [{ reason }, v]) : null;
+}
+
+const SERIES: readonly Series[] = [
+  {
     name: 'medchain_p2p_messages',
     help: 'Messages sent and received per p2p protocol since start (counter)',
     labelNames: ['protocol', 'direction'],
-    registers: [registry],
-    collect() {
-      const s = counters.p2p();
-      if (!s) return;
-      for (const p of PROTOCOLS) {
-        this.set({ protocol: p, direction: 'in' }, s[p].messagesIn);
-        this.set({ protocol: p, direction: 'out' }, s[p].messagesOut);
-      }
-    },
-  });
-  new Gauge({
+    read: (c) => traffic(c.p2p(), (t, d) => (d === 'in' ? t.messagesIn : t.messagesOut)),
+  },
+  {
     name: 'medchain_p2p_bytes',
     help: 'Payload bytes sent and received per p2p protocol since start (counter)',
     labelNames: ['protocol', 'direction'],
-    registers: [registry],
-    collect() {
-      const s = counters.p2p();
-      if (!s) return;
-      for (const p of PROTOCOLS) {
-        this.set({ protocol: p, direction: 'in' }, s[p].bytesIn);
-        this.set({ protocol: p, direction: 'out' }, s[p].bytesOut);
-      }
-    },
-  });
-  new Gauge({
+    read: (c) => traffic(c.p2p(), (t, d) => (d === 'in' ? t.bytesIn : t.bytesOut)),
+  },
+  {
     name: 'medchain_p2p_dropped',
     help: 'Inbound p2p traffic refused since start, by reason (counter)',
     labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const s = counters.p2p();
-      if (!s) return;
-      this.set({ reason: 'oversize' }, s.drops.oversize);
-      this.set({ reason: 'garbage' }, s.drops.garbage);
-      this.set({ reason: 'stranger' }, s.drops.refusedStrangers);
-      this.set({ reason: 'banned' }, s.drops.refusedBanned);
-      this.set({ reason: 'gossip-rejected' }, s.txs.rejected + s.blocks.rejected);
+    read: (c) => {
+      const s = c.p2p();
+      return byReason(
+        s && {
+          oversize: s.drops.oversize,
+          garbage: s.drops.garbage,
+          stranger: s.drops.refusedStrangers,
+          banned: s.drops.refusedBanned,
+          'gossip-rejected': s.txs.rejected + s.blocks.rejected,
+        },
+      );
     },
-  });
-  new Gauge({
+  },
+  {
     name: 'medchain_consensus_dropped',
     help: 'Consensus messages the replica dropped since start, by reason (counter)',
     labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const m = counters.replica();
-      if (!m) return;
-      this.set({ reason: 'not-validator' }, m.droppedNotValidator);
-      this.set({ reason: 'bad-signature' }, m.droppedBadSignature);
-      this.set({ reason: 'stale-view' }, m.droppedStaleView);
-      this.set({ reason: 'out-of-window' }, m.droppedOutOfWindow);
-      this.set({ reason: 'malformed' }, m.droppedMalformed);
-      this.set({ reason: 'duplicate' }, m.droppedDuplicate);
-      this.set({ reason: 'wrong-primary' }, m.droppedWrongPrimary);
-      this.set({ reason: 'invalid-proposal' }, m.invalidProposals);
+    read: (c) => {
+      const m = c.replica();
+      return byReason(
+        m && {
+          'not-validator': m.droppedNotValidator,
+          'bad-signature': m.droppedBadSignature,
+          'stale-view': m.droppedStaleView,
+          'out-of-window': m.droppedOutOfWindow,
+          malformed: m.droppedMalformed,
+          duplicate: m.droppedDuplicate,
+          'wrong-primary': m.droppedWrongPrimary,
+          'invalid-proposal': m.invalidProposals,
+        },
+      );
     },
-  });
-  new Gauge({
+  },
+  {
     name: 'medchain_consensus_messages_received',
     help: 'Consensus messages handed to the replica since start (counter)',
-    registers: [registry],
-    collect() {
-      const m = counters.replica();
-      if (m) this.set(m.received);
+    read: (c) => {
+      const m = c.replica();
+      return m ? [[{}, m.received]] : null;
     },
-  });
-  new Gauge({
+  },
+  {
     name: 'medchain_wal_appends',
     help: 'Synced WAL batches (group commits) since start (counter)',
-    registers: [registry],
-    collect() {
-      this.set(counters.walAppends());
-    },
-  });
-  new Gauge({
+    read: (c) => [[{}, c.walAppends()]],
+  },
+  {
     name: 'medchain_mempool_signature_checks',
     help: 'Transaction signatures verified at mempool admission since start (counter)',
-    registers: [registry],
-    collect() {
-      const m = counters.mempool();
-      if (m) this.set(m.signatureChecks);
+    read: (c) => {
+      const m = c.mempool();
+      return m ? [[{}, m.signatureChecks]] : null;
     },
-  });
-  new Gauge({
+  },
+  {
     name: 'medchain_void_blocks',
     help: 'Certified blocks voided for naming a wrong state root (counter)',
-    registers: [registry],
-    collect() {
-      this.set(counters.voidBlocks());
-    },
-  });
+    read: (c) => [[{}, c.voidBlocks()]],
+  },
+];
+
+export function registerNodeMetrics(registry: Registry, counters: NodeCounters): void {
+  for (const series of SERIES) {
+    new Gauge({
+      name: series.name,
+      help: series.help,
+      labelNames: series.labelNames ?? [],
+      registers: [registry],
+      collect() {
+        for (const [labels, value] of series.read(counters) ?? []) this.set(labels, value);
+      },
+    });
+  }
 }
