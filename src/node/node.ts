@@ -38,7 +38,7 @@ import type {
   SubmitResult,
   TxLookup,
 } from '../api/types.js';
-import { bytesEqual } from '../codec/index.js';
+import { bytesEqual, CodecError } from '../codec/index.js';
 import { getSuite } from '../crypto/index.js';
 import { loadKeystore } from '../crypto/keystore.js';
 import type { CryptoSuite, KeyPair } from '../crypto/suite.js';
@@ -57,6 +57,7 @@ import type { LedgerRules } from '../ledger/validate.js';
 import { STATE_ROOT_LAG_HEIGHTS } from '../ledger/state-root.js';
 import { createLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
+import { MempoolError } from '../mempool/errors.js';
 import { Mempool, isInvalidTransaction } from '../mempool/mempool.js';
 import { NodeBlockSource } from './block-source.js';
 import { registerNodeMetrics } from './node-metrics.js';
@@ -83,6 +84,8 @@ const SYNC_REQUEST_TIMEOUT_MS = 10_000;
 /** A proposal's timestamp may run this far ahead of our clock. */
 const MAX_CLOCK_DRIFT_MS = 30_000;
 const DRIVER_TICK_INTERVAL_MS = 20;
+/** Most transactions accepted in one gossiped bundle (senders bundle far fewer; bytes bound it too). */
+const MAX_BUNDLE_TXS = 10_000;
 
 export class NodeError extends MedchainError {}
 
@@ -625,13 +628,13 @@ export class MedchainNode implements NodeApi {
     for (const l of this.#storedListeners) l(committed);
   }
 
-  async #onTxBundle(bytes: Uint8Array): Promise<GossipVerdict> {
-    await Promise.resolve();
+  /** A gossiped bundle: 'reject' (the sender pays) if anything in it is malformed or invalid. */
+  #onTxBundle(bytes: Uint8Array): GossipVerdict {
     const r = this.#running;
     if (!r) return 'ignore';
     let txs: Uint8Array[];
     try {
-      txs = decodeTxBundle(bytes, bytes.length, 100_000);
+      txs = decodeTxBundle(bytes, bytes.length, MAX_BUNDLE_TXS);
     } catch {
       return 'reject';
     }
@@ -642,17 +645,16 @@ export class MedchainNode implements NodeApi {
         const htx = decodeHashedTransaction(this.#suite, txBytes, this.#rules.limits);
         if (r.mempool.add(htx, r.chain.committedHeight) === 'added') added++;
       } catch (err) {
-        if (isInvalidTransaction(err) || !(err instanceof MedchainError)) verdict = 'reject';
-        else if (err.code.startsWith('CODEC') || err.code.startsWith('LEDGER')) verdict = 'reject';
-        // full mempool, already committed: not the sender's fault
+        // A full mempool or an already committed transaction is not the sender's fault.
+        if (isInvalidTransaction(err) || err instanceof CodecError) verdict = 'reject';
+        else if (!(err instanceof MempoolError)) throw err;
       }
     }
     if (added > 0) r.driver?.tick();
     return verdict;
   }
 
-  async #onGossipBlock(bytes: Uint8Array): Promise<GossipVerdict> {
-    await Promise.resolve();
+  #onGossipBlock(bytes: Uint8Array): GossipVerdict {
     const r = this.#running;
     if (!r || this.#syncing) return 'ignore';
     let entry: CertifiedBlock;
