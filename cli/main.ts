@@ -9,6 +9,7 @@ import { processIo, runCli } from './common.js';
 import type { CommandModule } from './common.js';
 import * as genesis from './commands/genesis.js';
 import * as keys from './commands/keys.js';
+import * as bench from './commands/bench.js';
 import * as devnet from './commands/devnet.js';
 import * as sim from './commands/sim.js';
 import * as init from './commands/init.js';
@@ -22,6 +23,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-const COMMANDS: readonly CommandModule[] = [keys, genesis, init, start, status, tx, devnet, sim];
+const COMMANDS: readonly CommandModule[] = [
+  keys,
+  genesis,
+  init,
+  start,
+  status,
+  tx,
+  devnet,
+  sim,
+  bench,
+];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo());
