@@ -16,6 +16,13 @@ import * as init from './commands/init.js';
 import * as start from './commands/start.js';
 import * as status from './commands/status.js';
 import * as tx from './commands/tx.js';
+import * as record from './commands/record.js';
+import * as consent from './commands/consent.js';
+import * as referral from './commands/referral.js';
+import * as access from './commands/access.js';
+import * as audit from './commands/audit.js';
+import * as member from './commands/member.js';
+import * as demo from './commands/demo.js';
 
 // `medchain … | head`: a closed pipe ends the output, not in a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -33,6 +40,13 @@ const COMMANDS: readonly CommandModule[] = [
   devnet,
   sim,
   bench,
+  record,
+  consent,
+  referral,
+  access,
+  audit,
+  member,
+  demo,
 ];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo());

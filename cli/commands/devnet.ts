@@ -28,6 +28,7 @@ import {
 } from '../common.js';
 import type { JsonValue } from '../common.js';
 import { waitForStopSignal } from '../signals.js';
+import { demoJson, demoSummary, playDemo } from './demo.js';
 
 interface DevnetOptions {
   readonly nodes: number;
@@ -36,6 +37,7 @@ interface DevnetOptions {
   readonly basePort: number;
   readonly reset?: boolean;
   readonly scryptLogN?: number;
+  readonly demo?: boolean;
 }
 
 const READY_TIMEOUT_MS = 90_000;
@@ -49,6 +51,7 @@ export function register(program: Command): void {
     examples: [
       'medchain devnet',
       'medchain devnet --nodes 7 --suite gm --data-dir /tmp/alliance --reset',
+      'medchain devnet --demo',
     ],
     notes:
       'Creates keys, genesis and one config per node under --data-dir (reused on the next run, so\n' +
@@ -72,6 +75,7 @@ export function register(program: Command): void {
         .default(DEFAULT_DEVNET_BASE_PORT),
     )
     .option('--reset', 'delete an existing devnet in --data-dir first')
+    .option('--demo', 'once the alliance is up, play the referral demo (see medchain demo --help)')
     .addOption(
       new Option('--scrypt-log-n <n>', 'keystore cost as log2(N); lower is weaker — tests only')
         .argParser(integerOption(10, 22))
@@ -127,30 +131,42 @@ export function register(program: Command): void {
       const { height } = (await fetchStatus(manifest.nodes[0]?.apiUrl ?? '')) ?? { height: 1 };
       await waitForHeight(manifest.nodes, Math.max(1, height), READY_TIMEOUT_MS);
       const statuses = await Promise.all(manifest.nodes.map((n) => fetchStatus(n.apiUrl)));
-      ctx.result(
-        manifestJson(
-          manifest,
-          statuses.map((s) => s?.height ?? 0),
-        ),
-        () =>
-          [
-            `alliance ${manifest.chainId} (suite ${manifest.suite}) is up and committing blocks:`,
-            '',
-            formatTable(
-              ['institution', 'role', 'api', 'height'],
-              manifest.nodes.map((n, i) => [
-                n.id,
-                n.voting ? 'validator' : 'observer',
-                n.apiUrl,
-                String(statuses[i]?.height ?? '?'),
-              ]),
-            ),
-            '',
-            `endpoints written to ${path.join(path.resolve(o.dataDir), DEVNET_MANIFEST)}; logs in <node>/node.log`,
-            `try: curl ${manifest.nodes[0]?.apiUrl ?? ''}/v1/status`,
-            'Ctrl-C stops every node.',
-          ].join('\n'),
-      );
+      const summary = (): string =>
+        [
+          `alliance ${manifest.chainId} (suite ${manifest.suite}) is up and committing blocks:`,
+          '',
+          formatTable(
+            ['institution', 'role', 'api', 'height'],
+            manifest.nodes.map((n, i) => [
+              n.id,
+              n.voting ? 'validator' : 'observer',
+              n.apiUrl,
+              String(statuses[i]?.height ?? '?'),
+            ]),
+          ),
+          '',
+          `endpoints written to ${path.join(path.resolve(o.dataDir), DEVNET_MANIFEST)}; logs in <node>/node.log`,
+          `try: curl ${manifest.nodes[0]?.apiUrl ?? ''}/v1/status`,
+        ].join('\n');
+      const heights = statuses.map((s) => s?.height ?? 0);
+      if (o.demo === true) {
+        ctx.progress(`${summary()}\n`);
+        const demo = await Promise.race([
+          playDemo(ctx, o.dataDir, logN),
+          stop.signal.then(() => {
+            throw new CliError('INTERRUPTED', 'interrupted during the demo', EXIT_CODES.failure);
+          }),
+        ]);
+        ctx.result(
+          {
+            ...(manifestJson(manifest, heights) as Record<string, JsonValue>),
+            demo: demoJson(demo),
+          },
+          () => `${demoSummary(demo)}\n\nThe alliance keeps running; Ctrl-C stops every node.`,
+        );
+      } else {
+        ctx.result(manifestJson(manifest, heights), () => `${summary()}\nCtrl-C stops every node.`);
+      }
       await stop.signal;
       ctx.progress('stopping …');
       return EXIT_CODES.ok;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../src/node/config.js';
+import { medicalExtension } from '../../src/medical/extension.js';
 import { MedchainNode } from '../../src/node/node.js';
 import { CliError, defineCommand, EXIT_CODES, setAction } from '../common.js';
 import { waitForStopSignal } from '../signals.js';
@@ -29,7 +30,7 @@ export function register(program: Command): void {
 
   setAction<StartOptions>(command, async (ctx) => {
     const config = await loadConfig(ctx.options.config, { env: ctx.io.env });
-    const node = new MedchainNode({ config });
+    const node = new MedchainNode({ config, extensions: [medicalExtension] });
     const stop = waitForStopSignal();
     try {
       await node.start();

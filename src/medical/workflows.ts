@@ -308,6 +308,8 @@ export interface RegisterRecordParams {
   /** Or a URL in the owner's own system (`storage: external`); then `contentHash` or `content` names the document. */
   readonly externalLocator?: string;
   readonly contentHash?: Uint8Array;
+  /** The sealed locator of a vault record (default `vault:<owner>/<recordId>`), e.g. the EMR's own document reference. */
+  readonly locator?: string;
   /** Sealed with the locator; never on chain in clear. */
   readonly metadata?: RecordMetadata;
   /** The patient's key to wrap for; default: looked up (the contract requires a wrap for a live patient key). */
@@ -331,7 +333,7 @@ export async function registerRecord(
   const storage: RecordStorage = p.externalLocator === undefined ? 'vault' : 'external';
   const recordId = p.recordId ?? newId(suite, 'rec');
   const patientKey = p.patientKey === undefined ? await s.patientKeyOf(p.patient) : p.patientKey;
-  const locator = p.externalLocator ?? `vault:${s.identity.institution}/${recordId}`;
+  const locator = p.externalLocator ?? p.locator ?? `vault:${s.identity.institution}/${recordId}`;
   const sealed = sealRecordPointer(suite, {
     chainId,
     recordId,
