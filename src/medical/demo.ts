@@ -351,9 +351,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   step('patient', 'consent revoked', `grant ${grant.grantId} revoked at height ${revoked.height}`);
   const clients = manifest.nodes.map((n) => ({ node: n, api: new MedchainClient(n.apiUrl) }));
   for (const c of clients) await c.api.waitForHeight(revoked.height, { timeoutMs });
-  const fetchAfterRevoke = await codeOf(
-    openRecord(districtDoctor, report.recordId, { purpose: 'treatment' }),
-  );
+  const fetchAfterRevoke = await attemptFetch(districtDoctor, report.recordId);
   const refusedTx = await districtDoctor.sign(
     buildAccessLog(suite, {
       recordId: report.recordId,

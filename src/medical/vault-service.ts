@@ -281,7 +281,7 @@ export class VaultService {
         {
           recordId: record.id,
           reader: cert.memberId,
-          institution: cert.institution,
+          readerInstitution: cert.institution,
           code: decision.code,
         },
         'vault fetch denied',
@@ -349,7 +349,7 @@ export class VaultService {
       {
         recordId: record.id,
         reader: cert.memberId,
-        institution: cert.institution,
+        readerInstitution: cert.institution,
         txHash: toHex(htx.hash),
         height: receipt.height,
       },
