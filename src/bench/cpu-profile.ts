@@ -119,8 +119,28 @@ export function parseCpuProfile(text: string): CpuProfile {
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 
-/** Summarises a profile; `top` entries per list. */
-export function summarizeCpuProfile(profile: CpuProfile, file: string, top = 15): ProfileSummary {
+/** A slice of a profile in its own clock (microseconds, like `startTime`/`endTime`). */
+export interface ProfileRange {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/**
+ * The profile time of wall-clock `atMs`, given that profiling ended (the
+ * process exited) at wall-clock `endWallMs`: profiles carry only a monotonic
+ * clock, so they are aligned on their end.
+ */
+export function profileTimeOf(profile: CpuProfile, endWallMs: number, atMs: number): number {
+  return profile.endTime - (endWallMs - atMs) * 1000;
+}
+
+/** Summarises a profile (only the samples in `range`, if given); `top` entries per list. */
+export function summarizeCpuProfile(
+  profile: CpuProfile,
+  file: string,
+  top = 15,
+  range?: ProfileRange,
+): ProfileSummary {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const node of profile.nodes) {
@@ -134,8 +154,11 @@ export function summarizeCpuProfile(profile: CpuProfile, file: string, top = 15)
   let idle = 0;
   const seen = new Set<string>();
   const seenCategories = new Set<string>();
+  let clock = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i] ?? -1;
+    clock += profile.timeDeltas[i] ?? 0;
+    if (range !== undefined && (clock < range.fromUs || clock > range.toUs)) continue;
     const dt = Math.max(0, (profile.timeDeltas[i] ?? 0) / 1000);
     const leaf = byId.get(id);
     if (leaf === undefined) continue;

@@ -105,6 +105,9 @@ export interface GeneratorRunStats {
   readonly lagP50Ms: number | null;
   readonly lagP99Ms: number | null;
   readonly lagMaxMs: number | null;
+  /** Time from sending a batch to its answer. */
+  readonly requestP50Ms: number | null;
+  readonly requestP99Ms: number | null;
   readonly wallMs: number;
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;

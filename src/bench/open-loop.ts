@@ -64,6 +64,9 @@ export interface OpenLoopResult {
   readonly lagP50Ms: number | null;
   readonly lagP99Ms: number | null;
   readonly lagMaxMs: number | null;
+  /** Time from sending a batch to its answer. */
+  readonly requestP50Ms: number | null;
+  readonly requestP99Ms: number | null;
   readonly wallMs: number;
   readonly sentPerSec: number;
   readonly keptRate: boolean;
@@ -83,6 +86,7 @@ export class OpenLoopSender {
   /** Lane of each signer (changes when its node is retargeted). */
   readonly #signerLane: number[];
   readonly #lag = new LatencyHistogram();
+  readonly #requestTime = new LatencyHistogram();
   #released = 0;
   #sent = 0;
   #inFlight = 0;
@@ -194,6 +198,7 @@ export class OpenLoopSender {
     // whatever is left was never sent
     const wallMs = o.now() - started;
     const lag = this.#lag.summary();
+    const request = this.#requestTime.summary();
     const scheduledSeconds = Math.max(1e-3, (lastDueMs - o.startAtMs) / 1000 + 1 / o.ratePerSec);
     return {
       scheduled: total,
@@ -205,6 +210,8 @@ export class OpenLoopSender {
       lagP50Ms: lag.p50,
       lagP99Ms: lag.p99,
       lagMaxMs: lag.max,
+      requestP50Ms: request.p50,
+      requestP99Ms: request.p99,
       wallMs,
       sentPerSec: this.#sent / scheduledSeconds,
       keptRate: keptRate({ scheduled: total, sent: this.#sent, onTime: this.#onTime }),
@@ -252,6 +259,7 @@ export class OpenLoopSender {
       node,
       indexes.map((i) => o.txs[i] ?? new Uint8Array()),
     );
+    this.#requestTime.record(o.now() - sentAtMs);
     indexes.forEach((index, k) => {
       const outcome = result.outcomes[k] ?? SEND_OUTCOME.failed;
       this.#sent++;

@@ -83,6 +83,9 @@ export interface GeneratorReport {
   readonly sentPerSec: number;
   readonly lagP99Ms: number | null;
   readonly lagMaxMs: number | null;
+  /** Batch request round trip (largest p50 / p99 over the generator processes). */
+  readonly requestP50Ms: number | null;
+  readonly requestP99Ms: number | null;
   readonly requests: number;
   readonly errorCodes: Readonly<Record<string, number>>;
   readonly prepareMs: number;
@@ -202,6 +205,8 @@ export function mergeGeneratorStats(
     ),
     lagP99Ms: maxOf(stats.map((s) => s.lagP99Ms)),
     lagMaxMs: maxOf(stats.map((s) => s.lagMaxMs)),
+    requestP50Ms: maxOf(stats.map((s) => s.requestP50Ms)),
+    requestP99Ms: maxOf(stats.map((s) => s.requestP99Ms)),
     requests: stats.reduce((sum, s) => sum + s.requests, 0),
     errorCodes,
     prepareMs: Math.round(prepareMs),

@@ -39,7 +39,7 @@ import { boundOf, calibrate } from './calibrate.js';
 import type { Calibration } from './calibrate.js';
 import { nowMs, delay } from './clock.js';
 import { BenchCollector } from './collector.js';
-import { parseCpuProfile, summarizeCpuProfile } from './cpu-profile.js';
+import { parseCpuProfile, profileTimeOf, summarizeCpuProfile } from './cpu-profile.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { GeneratorPrepared, GeneratorRunStats } from './generator-protocol.js';
 import { GeneratorHandle } from './generator-handle.js';
@@ -147,6 +147,7 @@ const TX_LIFETIME_HEIGHTS = 50_000;
 const MIN_DRAIN_MS = 10_000;
 const SAMPLE_INTERVAL_MS = 1000;
 const STOP_TIMEOUT_MS = 20_000;
+const SLOW_STOP_MS = 5000;
 /** Signing throughput we assume when bounding the prepare step (tx/s per generator; gm is slow). */
 const MIN_PREPARE_RATE = 100;
 const LOG_LEVEL_FOR_NODES = 'warn';
@@ -174,6 +175,8 @@ interface Running {
   readonly collector: BenchCollector;
   readonly generators: GeneratorHandle[];
   readonly watched: Map<string, string | null>;
+  /** Wall-clock span of the loaded time of all steps (profiles are cut to it). */
+  loadSpan: { fromMs: number; toMs: number } | null;
   stopping: boolean;
 }
 
@@ -567,6 +570,11 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
     cooldownMs: o.cooldownS * 1000,
   };
   const window = measurementWindow(phases);
+  const loadEnd = startAtMs + loadSeconds * 1000;
+  run.loadSpan = {
+    fromMs: Math.min(run.loadSpan?.fromMs ?? startAtMs, startAtMs),
+    toMs: Math.max(run.loadSpan?.toMs ?? loadEnd, loadEnd),
+  };
   prepared.forEach((p, g) => {
     collector.addStepTxs({
       step: plan.step,
@@ -781,9 +789,16 @@ function sampleMessageBytes(o: BenchOptions): number {
   return Math.max(1, (tx?.bytes.length ?? 700) - suite.signatureLength);
 }
 
+/**
+ * Summaries of the nodes' profiles, restricted to the loaded time
+ * (`loadSpan`, wall clock) when the node's exit time is known: start-up,
+ * setup and shutdown are left out.
+ */
 async function collectProfiles(
   dir: string,
-  pidToNode: Map<number, string>,
+  pidToNode: ReadonlyMap<number, string>,
+  exitedAtMs: ReadonlyMap<number, number>,
+  loadSpan: { readonly fromMs: number; readonly toMs: number } | null,
 ): Promise<ProfileSummary[]> {
   let files: string[];
   try {
@@ -794,11 +809,18 @@ async function collectProfiles(
   const out: ProfileSummary[] = [];
   for (const f of files) {
     const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(f)?.[1] ?? Number.NaN);
-    const label = `${pidToNode.get(pid) ?? 'process'} — ${path.join(dir, f)}`;
+    const exitAt = exitedAtMs.get(pid);
     try {
-      out.push(
-        summarizeCpuProfile(parseCpuProfile(await readFile(path.join(dir, f), 'utf8')), label),
-      );
+      const profile = parseCpuProfile(await readFile(path.join(dir, f), 'utf8'));
+      const range =
+        exitAt === undefined || loadSpan === null
+          ? undefined
+          : {
+              fromUs: profileTimeOf(profile, exitAt, loadSpan.fromMs),
+              toUs: profileTimeOf(profile, exitAt, loadSpan.toMs),
+            };
+      const label = `${pidToNode.get(pid) ?? 'process'}${range === undefined ? ' (whole run)' : ' (under load)'} — ${path.join(dir, f)}`;
+      out.push(summarizeCpuProfile(profile, label, 15, range));
     } catch {
       // a truncated profile (a killed node) is skipped
     }
@@ -896,6 +918,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       collector: new BenchCollector(handles.length, commitQuorum(validators)),
       generators,
       watched: new Map(),
+      loadSpan: null,
       stopping: false,
     };
     for (const n of handles) subscribe(run, n);
@@ -979,11 +1002,27 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     stopSampler();
     await Promise.all(handles.map((h) => h.subscription?.close() ?? Promise.resolve()));
     await Promise.all(generators.map((g) => g.stop()));
+    const exitedAtMs = new Map<number, number>();
     if (processes !== null) {
       progress.phase('stopping the nodes …');
+      const running = processes;
+      for (const n of manifest?.nodes ?? []) {
+        const pid = running.pid(n.id);
+        if (pid !== undefined) void running.exited(n.id).then(() => exitedAtMs.set(pid, nowMs()));
+      }
+      const stopStarted = nowMs();
       await processes.stopAll('SIGTERM');
+      for (const [pid, at] of exitedAtMs) {
+        const ms = Math.round(at - stopStarted);
+        log.info({ node: pidToNode.get(pid), ms }, 'node stopped');
+        if (ms > SLOW_STOP_MS) {
+          progress.phase(`note: ${pidToNode.get(pid) ?? pid} took ${ms} ms to stop after SIGTERM`);
+        }
+      }
     }
-    const profiles = o.cpuProf ? await collectProfiles(profileDir, pidToNode) : [];
+    const profiles = o.cpuProf
+      ? await collectProfiles(profileDir, pidToNode, exitedAtMs, run.loadSpan)
+      : [];
     const description = describeSetup(config, machine);
     const outDir = path.resolve(o.outDir);
     const files = {

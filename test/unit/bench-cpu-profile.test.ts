@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseCpuProfile, summarizeCpuProfile } from '../../src/bench/cpu-profile.js';
+import {
+  parseCpuProfile,
+  profileTimeOf,
+  summarizeCpuProfile,
+} from '../../src/bench/cpu-profile.js';
 import type { CpuProfile } from '../../src/bench/cpu-profile.js';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({
@@ -63,5 +67,16 @@ describe('cpu profile summary', () => {
     expect(() => parseCpuProfile('nope')).toThrow(/not JSON/);
     expect(() => parseCpuProfile('{"nodes": []}')).toThrow(/samples/);
     expect(parseCpuProfile(JSON.stringify(PROFILE)).nodes).toHaveLength(7);
+  });
+});
+
+describe('cpu profile range', () => {
+  it('keeps only the samples inside the range, aligned on the profile end', () => {
+    // sample i ends at startTime + (i + 1) ms; keep the first 8 (verify ×6, encode ×2)
+    const s = summarizeCpuProfile(PROFILE, 'node-a', 5, { fromUs: 0, toUs: 8000 });
+    expect(s.totalMs).toBe(8);
+    expect(s.categories.find((c) => c.name === 'signature verification')?.percent).toBe(75);
+    // the process exited at wall 100 000 ms: wall 80 000 ms is 20 s before the profile's end
+    expect(profileTimeOf(PROFILE, 100_000, 80_000)).toBe(PROFILE.endTime - 20_000_000);
   });
 });

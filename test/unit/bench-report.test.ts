@@ -68,6 +68,8 @@ const GEN: GeneratorRunStats = {
   lagP50Ms: 1,
   lagP99Ms: 5,
   lagMaxMs: 9,
+  requestP50Ms: 2,
+  requestP99Ms: 8,
   wallMs: 13_000,
   cpuUserMs: 1300,
   cpuSystemMs: 0,
