@@ -260,16 +260,6 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
     return false;
   }
 
-  /** Holds a live grant about the patient (addressed to its key or its institution). */
-  async function isGranteeOf(principal: Principal, pseudonym: Uint8Array): Promise<boolean> {
-    const height = deps.height();
-    const grants = await grantsFromIndex(indexes, state, INDEX.grantByPatient, pseudonym, {
-      limit: MAX_PERMISSION_SCAN,
-      reverse: true,
-    });
-    return grants.some((g) => isLive(g, height) && grantAddressedTo(g, principal));
-  }
-
   async function requirePatientTrail(principal: Principal, pseudonym: Uint8Array): Promise<void> {
     if (isPatient(principal, pseudonym) || isOversight(principal)) return;
     if (await isCustodian(principal, pseudonym)) return;
@@ -463,15 +453,14 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
         const principal = await authenticate(request);
         checkQueryKeys(queryOf(request), []);
         const pseudonym = fromHex(request.params.pseudonym, 'pseudonym');
-        if (
-          !isPatient(principal, pseudonym) &&
-          !isOversight(principal) &&
-          !(await isCustodian(principal, pseudonym)) &&
-          !(await isGranteeOf(principal, pseudonym))
-        ) {
-          throw forbidden(
-            `${describePrincipal(principal)} may not read this patient: not the patient, a custodian, a live grantee or the regulator`,
-          );
+        // Staff of any institution may learn the live key bound to a pseudonym: a new record (or a
+        // discharge summary) must carry a wrap for it. The chain copy on every node holds the same.
+        const full =
+          isPatient(principal, pseudonym) ||
+          isOversight(principal) ||
+          (await isCustodian(principal, pseudonym));
+        if (!full && principal.role === 'patient') {
+          throw forbidden(`${describePrincipal(principal)} may not read another patient`);
         }
         const key = getPatientKey(state, pseudonym);
         const cert = key === undefined ? undefined : getMember(state, key);
@@ -479,7 +468,8 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
         return {
           pseudonym: toHex(pseudonym),
           patientKey: live && key !== undefined ? toHex(key) : null,
-          certificate: cert === undefined ? null : memberToJson(cert),
+          // the certificate (which institution, since when) only for the patient, custodians, the regulator
+          certificate: cert === undefined || !full ? null : memberToJson(cert),
         };
       },
     );
@@ -1000,8 +990,8 @@ export const MEDICAL_PATHS: OpenApiPaths = {
   },
   '/v1/patients/{pseudonym}': signedGet(
     'getPatient',
-    "A patient pseudonym's live patient key and certificate",
-    'the patient, custodians (certifier or owner of a record of the patient), live grantees, the regulator',
+    "A patient pseudonym's live patient key (to wrap for) and, for custodians, its certificate",
+    'staff of any institution (the key only); the patient, custodians (certifier or owner of a record of the patient) and the regulator also get the certificate',
     [PSEUDONYM],
   ),
   '/v1/patients/{pseudonym}/records': signedGet(

@@ -66,6 +66,7 @@ const keys = {} as Record<
   | 'cityDoctor'
   | 'regulatorAdmin'
   | 'patient'
+  | 'otherPatient'
   | 'revoked',
   KeyPair
 >;
@@ -162,6 +163,7 @@ beforeAll(async () => {
   keys.cityDoctor = fixedKey(suite, 60);
   keys.regulatorAdmin = fixedKey(suite, 70);
   keys.revoked = fixedKey(suite, 80);
+  keys.otherPatient = fixedKey(suite, 41);
   await certify(CENTRE, keys.centreDoctor, 'doctor', 'dr-li');
   await certify(CENTRE, keys.centreAdmin, 'admin', 'admin-1');
   await certify(CENTRE, keys.patient, 'patient', patientMemberId(PATIENT), PATIENT);
@@ -169,6 +171,8 @@ beforeAll(async () => {
   await certify(CITY, keys.cityDoctor, 'doctor', 'dr-zhao');
   await certify(REGULATOR, keys.regulatorAdmin, 'admin', 'inspector-1');
   await certify(DISTRICT, keys.revoked, 'doctor', 'dr-gone');
+  const other = patientPseudonym(suite, SECRET, 'synthetic-patient-api-0002');
+  await certify(CITY, keys.otherPatient, 'patient', patientMemberId(other), other);
   const revoked = await alliance.run(
     alliance.node(DISTRICT).key,
     buildMemberRevoke(suite, { publicKey: keys.revoked.publicKey, reason: 'left-institution' }),
@@ -320,10 +324,10 @@ describe('read rules per endpoint', () => {
       denied: ['cityDoctor'],
     },
     {
-      name: 'patient',
+      name: 'patient key',
       path: () => `/v1/patients/${toHex(PATIENT)}`,
-      allowed: ['patient', 'centreDoctor', 'districtDoctor', 'regulatorAdmin'],
-      denied: ['cityDoctor'],
+      allowed: ['patient', 'centreDoctor', 'districtDoctor', 'cityDoctor', 'regulatorAdmin'],
+      denied: ['otherPatient'],
     },
     {
       name: 'patient grants',
@@ -441,6 +445,17 @@ describe('read rules per endpoint', () => {
         code: 'MEDICAL_FORBIDDEN',
       });
     }
+  });
+
+  it("anyone on staff learns a pseudonym's live key; only custodians see its certificate", async () => {
+    const city = await client(CITY, keys.cityDoctor).patient(PATIENT);
+    expect(city).toEqual({
+      pseudonym: toHex(PATIENT),
+      patientKey: toHex(keys.patient.publicKey),
+      certificate: null,
+    });
+    const centre = await client(CENTRE, keys.centreDoctor).patient(PATIENT);
+    expect(centre.certificate).toMatchObject({ institution: CENTRE, role: 'patient' });
   });
 
   it('a grantee sees only its own grants of a record; the owner sees every one', async () => {
