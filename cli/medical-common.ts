@@ -70,7 +70,7 @@ export function actorOptions(command: Command): Command {
     )
     .option(
       '--as <who>',
-      'with --devnet: <institution>/<doctor|admin|institution>, e.g. district-hospital/doctor',
+      "with --devnet: <institution>/<doctor|admin|institution> (e.g. district-hospital/doctor); with --key just <institution>: use that institution's node",
     )
     .option('--key <keystore>', 'keystore of the signing key (member or institution key)')
     .option(
@@ -110,15 +110,19 @@ interface Resolved {
   readonly passphrase: string;
 }
 
-function parseAs(value: string | undefined): { institution: string; role: DevnetRole } {
-  const match = value === undefined ? null : /^([a-z0-9-]+)\/([a-z]+)$/.exec(value);
+/** `<institution>/<role>`, or just `<institution>` (with --key: whose node to use). */
+function parseAs(value: string): { institution: string; role: DevnetRole | null } {
+  const match = /^([a-z0-9-]+)(?:\/([a-z]+))?$/.exec(value);
   const role = match?.[2];
-  if (match === null || role === undefined || !(DEVNET_ROLES as readonly string[]).includes(role)) {
+  if (
+    match === null ||
+    (role !== undefined && !(DEVNET_ROLES as readonly string[]).includes(role))
+  ) {
     throw usageError(
       '--as: expected <institution>/<doctor|admin|institution>, e.g. district-hospital/doctor',
     );
   }
-  return { institution: match[1] ?? '', role: role as DevnetRole };
+  return { institution: match[1] ?? '', role: (role ?? null) as DevnetRole | null };
 }
 
 /** The session of the acting party (see the module comment). */
@@ -148,12 +152,15 @@ export async function resolveActor(ctx: CommandContext<ActorOptions>): Promise<R
     }
     if (o.key !== undefined) {
       signer = await loadKeystore(o.key, passphrase);
-    } else if (who !== null) {
+    } else if (who?.role != null) {
       signer = await devnet.load(who.institution, who.role);
-      if (who.role !== 'institution')
+      if (who.role !== 'institution') {
         unwrapKeys.push(await devnet.load(who.institution, 'institution'));
+      }
     } else {
-      throw usageError('who acts? pass --as or --key');
+      throw usageError(
+        '--as: say the role too (<institution>/<doctor|admin|institution>), or pass --key',
+      );
     }
   } else {
     if (o.key === undefined)

@@ -82,8 +82,8 @@ export function register(program: Command): void {
     description:
       'grant and revoke access to records (patient key, or the owner institution with evidence)',
     examples: [
-      'medchain consent grant --devnet .devnet --key .devnet/demo/patient-….json --as community-centre/doctor --to district-hospital --record rec-1a2b… --purpose treatment --expires-in 10000',
-      'medchain consent revoke grant-9f… --devnet .devnet --key .devnet/demo/patient-….json --as community-centre/doctor',
+      'medchain consent grant --devnet .devnet --key patient.json --as community-centre --to district-hospital --record rec-1a2b… --purpose treatment --expires-in 10000',
+      'medchain consent revoke grant-9f… --devnet .devnet --key patient.json --as community-centre',
     ],
   });
 
@@ -94,7 +94,7 @@ export function register(program: Command): void {
         description:
           'grant an institution (or a member key) access to records, or to a patient scope',
         examples: [
-          'medchain consent grant --devnet .devnet --key patient.json --as community-centre/doctor --to district-hospital --record rec-1a2b… --purpose treatment --expires-in 10000',
+          'medchain consent grant --devnet .devnet --key patient.json --as community-centre --to district-hospital --record rec-1a2b… --purpose treatment --expires-in 10000',
           'medchain consent grant --devnet .devnet --as community-centre/admin --to city-hospital --patient-id P-0001 --types checkup-report,lab-result --max-level L3 --purpose treatment --expires-in 5000 --evidence-file signed-consent.pdf',
         ],
         notes:
@@ -168,7 +168,7 @@ export function register(program: Command): void {
       description:
         'revoke a grant (the patient, the grantor, or the grantor institution); access stops at once',
       examples: [
-        'medchain consent revoke grant-9f… --devnet .devnet --key patient.json --as community-centre/doctor --reason patient-request',
+        'medchain consent revoke grant-9f… --devnet .devnet --key patient.json --as community-centre --reason patient-request',
       ],
     }),
   ).option('--reason <token>', 'reason token', 'patient-request');
