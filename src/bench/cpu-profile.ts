@@ -159,7 +159,8 @@ export function summarizeCpuProfile(
     const id = profile.samples[i] ?? -1;
     clock += profile.timeDeltas[i] ?? 0;
     if (range !== undefined && (clock < range.fromUs || clock > range.toUs)) continue;
-    const dt = Math.max(0, (profile.timeDeltas[i] ?? 0) / 1000);
+    // as DevTools does: a sample stands for the time until the next one (the last for its own delta)
+    const dt = Math.max(0, (profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0) / 1000);
     const leaf = byId.get(id);
     if (leaf === undefined) continue;
     total += dt;

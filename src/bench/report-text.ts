@@ -106,7 +106,8 @@ export function renderSummary(report: BenchReport): string {
     const g = head.generator;
     out.push(
       `generator: ${g.processes} process(es), ${num(g.cpuCores, 2)} cores, sent ${num(g.sentPerSec)} tx/s, lag p99 ${num(g.lagP99Ms, 1)} ms, request p50/p99 ${num(g.requestP50Ms, 1)}/${num(g.requestP99Ms, 1)} ms, kept rate: ${g.keptRate ? 'yes' : 'NO'}` +
-        (Object.keys(g.errorCodes).length > 0 ? `, errors ${JSON.stringify(g.errorCodes)}` : ''),
+        (Object.keys(g.errorCodes).length > 0 ? `, errors ${JSON.stringify(g.errorCodes)}` : '') +
+        `; harness ${num(head.harnessCpuCores, 2)} cores`,
     );
   }
   out.push(

@@ -57,7 +57,7 @@ export interface NodeReport {
   /** p2p messages / payload bytes this node sent per transaction committed in the window. */
   readonly p2pMessagesOutPerTx: number | null;
   readonly p2pBytesOutPerTx: number | null;
-  /** Signatures the node verified at admission per committed transaction (1 = each tx once). */
+  /** Signatures the node verified at admission per transaction submitted in the window (1 = each tx once). */
   readonly signatureChecksPerTx: number | null;
   readonly crashedAtS: number | null;
 }
@@ -108,6 +108,8 @@ export interface StepReport extends Omit<StepMeasurement, 'window'> {
   readonly messagesPerTx: number | null;
   readonly bytesPerTx: number | null;
   readonly generator: GeneratorReport;
+  /** CPU of the harness process (event streams, bookkeeping) during the step, in cores. */
+  readonly harnessCpuCores: number;
   readonly nodes: readonly NodeReport[];
   readonly faults: readonly FaultReport[];
   readonly series: readonly SeriesRow[];

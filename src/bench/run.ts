@@ -632,6 +632,8 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
   }, 500);
 
   let stats: GeneratorRunStats[];
+  const harnessCpuBefore = process.cpuUsage();
+  const harnessWallBefore = nowMs();
   try {
     stats = await Promise.all(
       run.generators.map((g) =>
@@ -664,6 +666,11 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
   }
   const crashed = await Promise.all(crashes);
   const drainedAtMs = nowMs();
+  const harnessCpu = process.cpuUsage(harnessCpuBefore);
+  const harnessCpuCores = round(
+    (harnessCpu.user + harnessCpu.system) / 1000 / Math.max(1, drainedAtMs - harnessWallBefore),
+    3,
+  );
 
   const measurement = collector.measure(plan.step, window);
   const seriesSeconds = Math.ceil((drainedAtMs - startAtMs) / 1000);
@@ -683,6 +690,7 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
       : counterDelta(b, a);
   });
   const windowS = measurement.windowSeconds;
+  const submittedInWindow = measurement.submittedTps * windowS;
   const nodeReports: NodeReport[] = run.nodes.map((n, i) => {
     const d = deltas[i] ?? null;
     const committedTxs = (measurement.committedTpsPerNode[i] ?? 0) * windowS;
@@ -705,7 +713,11 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
       viewChanges: d?.viewChanges ?? null,
       p2pMessagesOutPerTx: perTx(d?.p2pMessagesOut),
       p2pBytesOutPerTx: perTx(d?.p2pBytesOut),
-      signatureChecksPerTx: perTx(d?.signatureChecks),
+      // every node should verify each submitted transaction once (through the API or gossip)
+      signatureChecksPerTx:
+        d?.signatureChecks === null || d?.signatureChecks === undefined || submittedInWindow <= 0
+          ? null
+          : round(d.signatureChecks / submittedInWindow, 3),
       crashedAtS: n.crashedAtMs === null ? null : round((n.crashedAtMs - startAtMs) / 1000, 2),
     };
   });
@@ -753,6 +765,7 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
     bytesPerTx:
       bytes === null || committedInWindow <= 0 ? null : round(bytes / committedInWindow, 1),
     generator: mergeGeneratorStats(stats, prepareMs),
+    harnessCpuCores,
     nodes: nodeReports,
     faults,
     series,
@@ -947,6 +960,22 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       ),
     );
     stopSampler = startSampler(run);
+    if (processes !== null) {
+      const watched = processes;
+      for (const h of handles) {
+        if (h.devnet === null) continue;
+        const id = h.devnet.id;
+        void watched.exited(id).then((code) => {
+          if (run === null || run.stopping || h.crashedAtMs !== null) return;
+          h.crashedAtMs = nowMs();
+          run.collector.markCrashed(h.index, h.crashedAtMs);
+          progress.phase(
+            `warning: node ${id} exited unexpectedly (code ${String(code)}); see ${h.devnet?.logFile ?? 'its log'}`,
+          );
+          log.warn({ node: id, code }, 'node exited during the run');
+        });
+      }
+    }
 
     const steps: StepReport[] = [];
     if (o.sweep === null) {
