@@ -487,15 +487,36 @@ export class MedicalClient {
       resolveClosed = resolve;
     });
     socket.on('unexpected-response', (_request, response) => {
-      rejectReady(
-        new ApiClientError(
-          response.statusCode === 503 ? 'MEDICAL_TOO_MANY_CLIENTS' : 'MEDICAL_FORBIDDEN',
-          `referral stream refused with HTTP ${response.statusCode ?? 0}`,
-          response.statusCode ?? 0,
-        ),
-      );
-      response.resume();
-      socket.terminate();
+      // the refusal is a JSON error body: pass its code on (bounded read)
+      const status = response.statusCode ?? 0;
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      response.on('end', () => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          parsed = undefined;
+        }
+        rejectReady(
+          isErrorBody(parsed)
+            ? new ApiClientError(
+                parsed.error.code,
+                parsed.error.message,
+                status,
+                parsed.error.details ?? {},
+              )
+            : new ApiClientError(
+                ApiErrorCode.badResponse,
+                `referral stream refused with HTTP ${status}`,
+                status,
+              ),
+        );
+        socket.terminate();
+      });
     });
     socket.on('error', (err) => {
       rejectReady(

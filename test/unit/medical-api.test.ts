@@ -6,6 +6,7 @@
  * racing a fetch, tampered document), statistics, and the referral stream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { encode, toHex } from '../../src/codec/index.js';
 import { getGrant, getRecord } from '../../src/contracts/index.js';
 import { getSuite } from '../../src/crypto/index.js';
@@ -695,8 +696,22 @@ describe('statistics and the referral stream', () => {
       chainId: CHAIN_ID,
       key: keys.cityDoctor,
     }).subscribeReferrals(() => undefined);
-    await expect(refused.ready).rejects.toMatchObject({ status: 403 });
+    await expect(refused.ready).rejects.toMatchObject({ status: 403, code: 'MEDICAL_FORBIDDEN' });
     await refused.close();
+    const unsigned = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/medical/events`);
+      ws.on('unexpected-response', (_req, res) => {
+        res.resume();
+        ws.terminate();
+        resolve(res.statusCode ?? 0);
+      });
+      ws.on('open', () => {
+        ws.terminate();
+        reject(new MedchainError('TEST', 'an unsigned stream was accepted'));
+      });
+      ws.on('error', () => undefined);
+    });
+    expect(unsigned).toBe(401);
     const messages: { direction: string; event: { type: string; referralId: string } }[] = [];
     const stream = new MedicalClient({
       baseUrl: url,
