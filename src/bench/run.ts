@@ -148,6 +148,7 @@ const MIN_DRAIN_MS = 10_000;
 const SAMPLE_INTERVAL_MS = 1000;
 const STOP_TIMEOUT_MS = 20_000;
 const SLOW_STOP_MS = 5000;
+const SETTLE_TIMEOUT_MS = 60_000;
 /** Signing throughput we assume when bounding the prepare step (tx/s per generator; gm is slow). */
 const MIN_PREPARE_RATE = 100;
 const LOG_LEVEL_FOR_NODES = 'warn';
@@ -534,6 +535,32 @@ async function crashNode(
   return { node: victim, atMs, viewAtCrash };
 }
 
+/**
+ * Waits (bounded) until no live node holds pending transactions, so a step
+ * does not start on the previous step's backlog.
+ */
+async function settle(run: Running, label: string): Promise<void> {
+  const sizes = async (): Promise<number> => {
+    const live = run.nodes.filter((n) => n.crashedAtMs === null);
+    const statuses = await Promise.all(
+      live.map((n) => n.client.status({ timeoutMs: 3000 }).catch(() => null)),
+    );
+    return statuses.reduce((sum, s) => sum + (s?.mempool.size ?? 0), 0);
+  };
+  if ((await sizes()) === 0) return;
+  run.progress.phase(`${label}: waiting for the nodes' mempools to empty …`);
+  await waitFor(
+    'the mempools to empty',
+    async () => (await sizes()) === 0,
+    SETTLE_TIMEOUT_MS,
+    250,
+  ).catch(async () => {
+    run.progress.phase(
+      `warning: ${await sizes()} transactions still pending; ${label} starts anyway`,
+    );
+  });
+}
+
 // ---------------------------------------------------------------------------
 // one step
 
@@ -549,6 +576,7 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
   const loadSeconds = o.warmupS + o.durationS + o.cooldownS;
   const perGeneratorRate = plan.rate / G;
   const count = transactionsFor(perGeneratorRate, loadSeconds);
+  await settle(run, plan.label);
   const head = collector.maxHeight;
   run.progress.phase(
     `${plan.label}: pre-signing ${(count * G).toLocaleString('en-US')} transactions …`,
