@@ -149,6 +149,7 @@ const SAMPLE_INTERVAL_MS = 1000;
 const STOP_TIMEOUT_MS = 20_000;
 const SLOW_STOP_MS = 5000;
 const SETTLE_TIMEOUT_MS = 60_000;
+const FINAL_DRAIN_MS = 30_000;
 /** Signing throughput we assume when bounding the prepare step (tx/s per generator; gm is slow). */
 const MIN_PREPARE_RATE = 100;
 const LOG_LEVEL_FOR_NODES = 'warn';
@@ -176,6 +177,8 @@ interface Running {
   readonly collector: BenchCollector;
   readonly generators: GeneratorHandle[];
   readonly watched: Map<string, string | null>;
+  /** Measurement window of each step. */
+  readonly windows: Map<number, TimeWindow>;
   /** Wall-clock span of the loaded time of all steps (profiles are cut to it). */
   loadSpan: { fromMs: number; toMs: number } | null;
   stopping: boolean;
@@ -598,6 +601,7 @@ async function runStep(run: Running, plan: StepPlan, boundTps: number | null): P
     cooldownMs: o.cooldownS * 1000,
   };
   const window = measurementWindow(phases);
+  run.windows.set(plan.step, window);
   const loadEnd = startAtMs + loadSeconds * 1000;
   run.loadSpan = {
     fromMs: Math.min(run.loadSpan?.fromMs ?? startAtMs, startAtMs),
@@ -959,6 +963,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       collector: new BenchCollector(handles.length, commitQuorum(validators)),
       generators,
       watched: new Map(),
+      windows: new Map(),
       loadSpan: null,
       stopping: false,
     };
@@ -1028,6 +1033,26 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           await runStep(run, { step: steps.length, label: LATENCY_STEP_LABEL, rate }, boundTps),
         );
       }
+    }
+
+    // the final tally: what committed late (after a step's drain deadline) still counts
+    const collector = run.collector;
+    const pendingTotal = (): number =>
+      steps.reduce((sum, st) => sum + collector.pending(st.step), 0);
+    if (pendingTotal() > 0) {
+      progress.phase(`waiting for ${pendingTotal()} late transactions …`);
+      await waitFor(
+        'late transactions to commit',
+        () => pendingTotal() === 0,
+        FINAL_DRAIN_MS,
+        100,
+      ).catch(() => undefined);
+    }
+    for (const [i, st] of steps.entries()) {
+      const window = run.windows.get(st.step);
+      if (window === undefined) continue;
+      const final = collector.measure(st.step, window);
+      steps[i] = { ...st, counts: final.counts, receiptCodes: final.receiptCodes };
     }
 
     const config: BenchConfig = {
