@@ -173,9 +173,17 @@ interface Running {
   readonly chainId: string;
   readonly manifest: DevnetManifest | null;
   readonly processes: DevnetProcesses | null;
+  /** The devnet directory this session created (null for targets). */
+  readonly devnetDir: string | null;
   readonly nodes: NodeHandle[];
+  readonly validators: number;
   readonly collector: BenchCollector;
   readonly generators: GeneratorHandle[];
+  signerCount: number;
+  /** Indexes (in the run's step list) of this session's steps. */
+  readonly stepIndexes: number[];
+  stopSampler: () => void;
+  closed: boolean;
   readonly watched: Map<string, string | null>;
   /** Measurement window of each step. */
   readonly windows: Map<number, TimeWindow>;
@@ -234,11 +242,11 @@ function validate(o: BenchOptions): void {
 
 async function startNodes(
   o: BenchOptions,
+  dir: string,
   log: Logger,
   progress: ProgressLine,
   profileDir: string,
 ): Promise<{ manifest: DevnetManifest; processes: DevnetProcesses; dir: string }> {
-  const dir = o.devnetDir ?? path.join(tmpdir(), `medchain-bench-${process.pid}-${Date.now()}`);
   progress.phase(
     `creating a devnet of ${o.nodes} validators${o.observers > 0 ? ` + ${o.observers} observers` : ''} (suite ${o.suite}) in ${dir} …`,
   );
@@ -839,12 +847,8 @@ function sampleMessageBytes(o: BenchOptions): number {
  * (`loadSpan`, wall clock) when the node's exit time is known: start-up,
  * setup and shutdown are left out.
  */
-async function collectProfiles(
-  dir: string,
-  pidToNode: ReadonlyMap<number, string>,
-  exitedAtMs: ReadonlyMap<number, number>,
-  loadSpan: { readonly fromMs: number; readonly toMs: number } | null,
-): Promise<ProfileSummary[]> {
+async function collectProfiles(shared: SharedState): Promise<ProfileSummary[]> {
+  const dir = shared.profileDir;
   let files: string[];
   try {
     files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
@@ -854,7 +858,8 @@ async function collectProfiles(
   const out: ProfileSummary[] = [];
   for (const f of files) {
     const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(f)?.[1] ?? Number.NaN);
-    const exitAt = exitedAtMs.get(pid);
+    const exitAt = shared.exitedAtMs.get(pid);
+    const loadSpan = shared.loadSpans.get(pid) ?? null;
     try {
       const profile = parseCpuProfile(await readFile(path.join(dir, f), 'utf8'));
       const range =
@@ -864,7 +869,7 @@ async function collectProfiles(
               fromUs: profileTimeOf(profile, exitAt, loadSpan.fromMs),
               toUs: profileTimeOf(profile, exitAt, loadSpan.toMs),
             };
-      const label = `${pidToNode.get(pid) ?? 'process'}${range === undefined ? ' (whole run)' : ' (under load)'} — ${path.join(dir, f)}`;
+      const label = `${shared.pidToNode.get(pid) ?? 'process'}${range === undefined ? ' (whole run)' : ' (under load)'} — ${path.join(dir, f)}`;
       out.push(summarizeCpuProfile(profile, label, 15, range));
     } catch {
       // a truncated profile (a killed node) is skipped
@@ -873,44 +878,50 @@ async function collectProfiles(
   return out;
 }
 
-export async function runBench(o: BenchOptions): Promise<BenchReport> {
-  validate(o);
-  const log = o.logger ?? silentLogger();
-  const progress = o.progress ?? new ProgressLine({ write: () => undefined }, { quiet: true });
-  const startedAt = new Date().toISOString();
-  const machine = machineInfo();
-  const profileDir = path.resolve(o.outDir, 'profiles');
+interface SharedState {
+  readonly log: Logger;
+  readonly progress: ProgressLine;
+  readonly profileDir: string;
+  /** Node id of every node process, by pid (all sessions). */
+  readonly pidToNode: Map<number, string>;
+  /** When each node process exited, by pid. */
+  readonly exitedAtMs: Map<number, number>;
+  /** Loaded wall-clock span of the session each pid belonged to (profiles are cut to it). */
+  readonly loadSpans: Map<number, { fromMs: number; toMs: number }>;
+}
 
-  let calibration: Calibration | null = null;
-  if (o.calibrate) {
-    const messageBytes = sampleMessageBytes(o);
-    progress.phase(
-      `calibrating: ${o.suite} signature verification on ${machine.availableParallelism} cores (${messageBytes}-byte messages) …`,
-    );
-    calibration = await calibrate({ suite: o.suite, seconds: o.calibrateSeconds, messageBytes });
-  }
-  checkAborted(o.signal);
-  const nodeCount = o.targets === null ? o.nodes + o.observers : o.targets.length;
-  const boundTps = calibration === null ? null : boundOf(calibration, nodeCount);
-
+/**
+ * A session: nodes (started here, or targets), their event streams, the
+ * certified signers and the generator processes. A sweep's last step (80 %
+ * of saturation) gets a fresh session in devnet mode: an overloaded chain
+ * may not have recovered.
+ */
+async function openSession(o: BenchOptions, index: number, shared: SharedState): Promise<Running> {
+  const { log, progress } = shared;
   let manifest: DevnetManifest | null = null;
   let processes: DevnetProcesses | null = null;
   let devnetDir: string | null = null;
+  let handles: NodeHandle[];
   const generators: GeneratorHandle[] = [];
   let run: Running | null = null;
-  let stopSampler: () => void = () => undefined;
-  const pidToNode = new Map<number, string>();
   try {
-    let handles: NodeHandle[];
     if (o.targets === null) {
-      const started = await startNodes(o, log, progress, profileDir);
+      const base =
+        o.devnetDir ?? path.join(tmpdir(), `medchain-bench-${process.pid}-${Date.now()}`);
+      const started = await startNodes(
+        o,
+        index === 0 ? base : `${base}-${index}`,
+        log,
+        progress,
+        shared.profileDir,
+      );
       manifest = started.manifest;
       processes = started.processes;
       devnetDir = started.dir;
       handles = manifest.nodes
         .filter((n) => n.voting)
-        .map((n, index) => ({
-          index,
+        .map((n, i) => ({
+          index: i,
           id: n.id,
           apiUrl: n.apiUrl,
           client: new MedchainClient(n.apiUrl),
@@ -921,17 +932,17 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         }));
       for (const n of manifest.nodes) {
         const pid = processes.pid(n.id);
-        if (pid !== undefined) pidToNode.set(pid, n.id);
+        if (pid !== undefined) shared.pidToNode.set(pid, n.id);
       }
     } else {
       manifest = o.keysFrom === null ? null : await readDevnetManifest(o.keysFrom);
       handles = await Promise.all(
-        o.targets.map(async (url, index) => {
+        o.targets.map(async (url, i) => {
           const client = new MedchainClient(url);
           const status = await client.status();
           const devnet = manifest?.nodes.find((n) => n.id === status.institutionId) ?? null;
           return {
-            index,
+            index: i,
             id: status.institutionId,
             apiUrl: client.baseUrl,
             client,
@@ -959,18 +970,26 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       chainId: first.chainId,
       manifest,
       processes,
+      devnetDir,
       nodes: handles,
+      validators,
       collector: new BenchCollector(handles.length, commitQuorum(validators)),
       generators,
+      signerCount: 0,
       watched: new Map(),
       windows: new Map(),
+      stepIndexes: [],
       loadSpan: null,
+      stopSampler: () => undefined,
       stopping: false,
+      closed: false,
     };
-    for (const n of handles) subscribe(run, n);
-    await waitSubscribed(run);
+    const session = run;
+    for (const n of handles) subscribe(session, n);
+    await waitSubscribed(session);
     checkAborted(o.signal);
-    const signers = await makeSigners(run);
+    const signers = await makeSigners(session);
+    session.signerCount = signers.length;
     checkAborted(o.signal);
 
     progress.phase(`starting ${o.generators} load generator process(es) …`);
@@ -980,80 +999,211 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         g.init({
           generator: g.index,
           suite: o.suite,
-          chainId: run?.chainId ?? first.chainId,
+          chainId: session.chainId,
           workload: o.workload,
           payloadBytes: o.payloadBytes,
           certificateNotAfter: first.height + CERTIFICATE_HEIGHTS,
           targets: handles.map((h) => h.apiUrl),
-          signers: signers.filter((_, s) => s % o.generators === g.index),
+          signers: signers.filter((_, k) => k % o.generators === g.index),
           lanesPerNode: o.lanesPerNode,
           tickMs: BENCH_DEFAULTS.tickMs,
           maxBatchTxs: BENCH_DEFAULTS.maxBatchTxs,
         }),
       ),
     );
-    stopSampler = startSampler(run);
+    session.stopSampler = startSampler(session);
     if (processes !== null) {
       const watched = processes;
       for (const h of handles) {
-        if (h.devnet === null) continue;
-        const id = h.devnet.id;
-        void watched.exited(id).then((code) => {
-          if (run === null || run.stopping || h.crashedAtMs !== null) return;
+        const node = h.devnet;
+        if (node === null) continue;
+        void watched.exited(node.id).then((code) => {
+          if (session.stopping || h.crashedAtMs !== null) return;
           h.crashedAtMs = nowMs();
-          run.collector.markCrashed(h.index, h.crashedAtMs);
+          session.collector.markCrashed(h.index, h.crashedAtMs);
           progress.phase(
-            `warning: node ${id} exited unexpectedly (code ${String(code)}); see ${h.devnet?.logFile ?? 'its log'}`,
+            `warning: node ${node.id} exited unexpectedly (code ${String(code)}); see ${node.logFile}`,
           );
-          log.warn({ node: id, code }, 'node exited during the run');
+          log.warn({ node: node.id, code }, 'node exited during the run');
         });
       }
     }
+    return session;
+  } catch (err) {
+    if (run !== null) await closeQuietly(run, o);
+    else {
+      await Promise.all(generators.map((g) => g.stop().catch(() => undefined)));
+      if (processes !== null)
+        await Promise.race([processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
+      if (devnetDir !== null && !o.keep && o.devnetDir === null) {
+        await rm(devnetDir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
+    throw err;
+  }
+}
 
+/** Last drain of a session's steps, then their final counts (what committed late still counts). */
+async function finalTally(run: Running, steps: StepReport[]): Promise<void> {
+  const collector = run.collector;
+  const mine = run.stepIndexes
+    .map((i) => steps[i])
+    .filter((st): st is StepReport => st !== undefined);
+  const pendingTotal = (): number => mine.reduce((sum, st) => sum + collector.pending(st.step), 0);
+  if (pendingTotal() > 0) {
+    run.progress.phase(`waiting for ${pendingTotal()} late transactions …`);
+    await waitFor(
+      'late transactions to commit',
+      () => pendingTotal() === 0,
+      FINAL_DRAIN_MS,
+      100,
+    ).catch(() => undefined);
+  }
+  for (const i of run.stepIndexes) {
+    const st = steps[i];
+    const window = st === undefined ? undefined : run.windows.get(st.step);
+    if (st === undefined || window === undefined) continue;
+    const final = collector.measure(st.step, window);
+    steps[i] = { ...st, counts: final.counts, receiptCodes: final.receiptCodes };
+  }
+}
+
+/** Stops a session in order: streams, generators, nodes (SIGTERM, exit times noted), then its directory. */
+async function closeSession(run: Running, o: BenchOptions, shared: SharedState): Promise<void> {
+  if (run.closed) return;
+  run.closed = true;
+  run.stopping = true;
+  run.stopSampler();
+  await Promise.all(
+    run.nodes.map((h) => h.subscription?.close().catch(() => undefined) ?? Promise.resolve()),
+  );
+  await Promise.all(run.generators.map((g) => g.stop().catch(() => undefined)));
+  const processes = run.processes;
+  if (processes !== null) {
+    shared.progress.phase('stopping the nodes …');
+    const pids = new Map<string, number>();
+    for (const n of run.manifest?.nodes ?? []) {
+      const pid = processes.pid(n.id);
+      if (pid === undefined) continue;
+      pids.set(n.id, pid);
+      if (run.loadSpan !== null) shared.loadSpans.set(pid, run.loadSpan);
+      void processes.exited(n.id).then(() => shared.exitedAtMs.set(pid, nowMs()));
+    }
+    const stopStarted = nowMs();
+    await Promise.race([processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
+    for (const [id, pid] of pids) {
+      const at = shared.exitedAtMs.get(pid);
+      if (at === undefined) continue;
+      const ms = Math.round(at - stopStarted);
+      run.log.info({ node: id, ms }, 'node stopped');
+      if (ms > SLOW_STOP_MS)
+        shared.progress.phase(`note: ${id} took ${ms} ms to stop after SIGTERM`);
+    }
+  }
+  if (run.devnetDir !== null && !o.keep && o.devnetDir === null) {
+    await rm(run.devnetDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function closeQuietly(run: Running, o: BenchOptions): Promise<void> {
+  if (run.closed) return;
+  run.closed = true;
+  run.stopping = true;
+  run.stopSampler();
+  await Promise.all(
+    run.nodes.map((h) => h.subscription?.close().catch(() => undefined) ?? Promise.resolve()),
+  );
+  await Promise.all(run.generators.map((g) => g.stop().catch(() => undefined)));
+  if (run.processes !== null)
+    await Promise.race([run.processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
+  if (run.devnetDir !== null && !o.keep && o.devnetDir === null) {
+    await rm(run.devnetDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function step(
+  run: Running,
+  steps: StepReport[],
+  plan: StepPlan,
+  boundTps: number | null,
+): Promise<StepReport> {
+  const report = await runStep(run, plan, boundTps);
+  run.stepIndexes.push(steps.length);
+  steps.push(report);
+  return report;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  validate(o);
+  const log = o.logger ?? silentLogger();
+  const progress = o.progress ?? new ProgressLine({ write: () => undefined }, { quiet: true });
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  const shared: SharedState = {
+    log,
+    progress,
+    profileDir: path.resolve(o.outDir, 'profiles'),
+    pidToNode: new Map(),
+    exitedAtMs: new Map(),
+    loadSpans: new Map(),
+  };
+
+  let calibration: Calibration | null = null;
+  if (o.calibrate) {
+    const messageBytes = sampleMessageBytes(o);
+    progress.phase(
+      `calibrating: ${o.suite} signature verification on ${machine.availableParallelism} cores (${messageBytes}-byte messages) …`,
+    );
+    calibration = await calibrate({ suite: o.suite, seconds: o.calibrateSeconds, messageBytes });
+  }
+  checkAborted(o.signal);
+  const nodeCount = o.targets === null ? o.nodes + o.observers : o.targets.length;
+  const boundTps = calibration === null ? null : boundOf(calibration, nodeCount);
+
+  const sessions: Running[] = [];
+  try {
+    let session = await openSession(o, 0, shared);
+    sessions.push(session);
+    const validators = session.validators;
+    const signerCount = session.signerCount;
     const steps: StepReport[] = [];
     if (o.sweep === null) {
-      steps.push(await runStep(run, { step: 0, label: `rate ${o.rate}`, rate: o.rate }, boundTps));
+      await step(session, steps, { step: 0, label: `rate ${o.rate}`, rate: o.rate }, boundTps);
     } else {
       const rates = sweepRates(o.sweep, boundTps);
       for (const [i, rate] of rates.entries()) {
         checkAborted(o.signal);
-        const report = await runStep(
-          run,
+        const report = await step(
+          session,
+          steps,
           { step: i, label: `sweep ${i + 1}/${rates.length}: ${rate} tx/s`, rate },
           boundTps,
         );
-        steps.push(report);
         if (report.saturated) break;
       }
-      const saturation = Math.max(0, ...steps.map((s) => s.committedTps));
+      const saturation = Math.max(0, ...steps.map((st) => st.committedTps));
       if (saturation > 0) {
         checkAborted(o.signal);
         const rate = Math.max(1, Math.round(LATENCY_TARGET_SHARE_OF_SATURATION * saturation));
-        steps.push(
-          await runStep(run, { step: steps.length, label: LATENCY_STEP_LABEL, rate }, boundTps),
+        if (o.targets === null) {
+          // a fresh alliance: the saturated one may not have recovered
+          await finalTally(session, steps);
+          await closeSession(session, o, shared);
+          progress.phase(`a fresh devnet for the step at 80% of saturation (${rate} tx/s) …`);
+          session = await openSession(o, 1, shared);
+          sessions.push(session);
+        }
+        await step(
+          session,
+          steps,
+          { step: steps.length, label: LATENCY_STEP_LABEL, rate },
+          boundTps,
         );
       }
     }
-
-    // the final tally: what committed late (after a step's drain deadline) still counts
-    const collector = run.collector;
-    const pendingTotal = (): number =>
-      steps.reduce((sum, st) => sum + collector.pending(st.step), 0);
-    if (pendingTotal() > 0) {
-      progress.phase(`waiting for ${pendingTotal()} late transactions …`);
-      await waitFor(
-        'late transactions to commit',
-        () => pendingTotal() === 0,
-        FINAL_DRAIN_MS,
-        100,
-      ).catch(() => undefined);
-    }
-    for (const [i, st] of steps.entries()) {
-      const window = run.windows.get(st.step);
-      if (window === undefined) continue;
-      const final = collector.measure(st.step, window);
-      steps[i] = { ...st, counts: final.counts, receiptCodes: final.receiptCodes };
-    }
+    await finalTally(session, steps);
+    // stop everything before reading profiles (a node writes its profile at exit)
+    for (const s of sessions) await closeSession(s, o, shared);
 
     const config: BenchConfig = {
       mode: o.targets === null ? 'devnet' : 'targets',
@@ -1072,39 +1222,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       cooldownS: o.cooldownS,
       generators: o.generators,
       lanesPerNode: o.lanesPerNode,
-      signers: signers.length,
+      signers: signerCount,
       calibrate: o.calibrate,
       cpuProf: o.cpuProf,
       crashPrimaryAtS: o.crashPrimaryAtS,
       crashBackupAtS: o.crashBackupAtS,
       targets: o.targets,
     };
-    // stop everything before reading profiles (a node writes its profile at exit)
-    run.stopping = true;
-    stopSampler();
-    await Promise.all(handles.map((h) => h.subscription?.close() ?? Promise.resolve()));
-    await Promise.all(generators.map((g) => g.stop()));
-    const exitedAtMs = new Map<number, number>();
-    if (processes !== null) {
-      progress.phase('stopping the nodes …');
-      const running = processes;
-      for (const n of manifest?.nodes ?? []) {
-        const pid = running.pid(n.id);
-        if (pid !== undefined) void running.exited(n.id).then(() => exitedAtMs.set(pid, nowMs()));
-      }
-      const stopStarted = nowMs();
-      await processes.stopAll('SIGTERM');
-      for (const [pid, at] of exitedAtMs) {
-        const ms = Math.round(at - stopStarted);
-        log.info({ node: pidToNode.get(pid), ms }, 'node stopped');
-        if (ms > SLOW_STOP_MS) {
-          progress.phase(`note: ${pidToNode.get(pid) ?? pid} took ${ms} ms to stop after SIGTERM`);
-        }
-      }
-    }
-    const profiles = o.cpuProf
-      ? await collectProfiles(profileDir, pidToNode, exitedAtMs, run.loadSpan)
-      : [];
+    const profiles = o.cpuProf ? await collectProfiles(shared) : [];
     const description = describeSetup(config, machine);
     const outDir = path.resolve(o.outDir);
     const files = {
@@ -1136,17 +1261,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     await writeFile(files.html, renderHtml(report));
     return report;
   } finally {
-    if (run !== null) run.stopping = true;
-    stopSampler();
-    if (run !== null)
-      await Promise.all(
-        run.nodes.map((h) => h.subscription?.close().catch(() => undefined) ?? Promise.resolve()),
-      );
-    await Promise.all(generators.map((g) => g.stop().catch(() => undefined)));
-    if (processes !== null)
-      await Promise.race([processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
-    if (devnetDir !== null && !o.keep && o.devnetDir === null) {
-      await rm(devnetDir, { recursive: true, force: true }).catch(() => undefined);
-    }
+    for (const s of sessions) await closeQuietly(s, o);
   }
 }
