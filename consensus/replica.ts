@@ -163,6 +163,8 @@ export class Replica {
   private vcAttempts = 0;
   private lastProgressMs: number;
   private lastRetransmitMs: number;
+  /** Retransmissions since the last progress: the interval doubles with each (capped). */
+  private retransmits = 0;
   private syncTarget = 0;
   private syncPeerCursor = 0;
   private lastSyncRequestMs = Number.NEGATIVE_INFINITY;
@@ -774,6 +776,7 @@ export class Replica {
     this.metrics.committedHeights++;
     this.emit({ type: 'execute', height: h, block, certificate });
     this.lastProgressMs = this.nowMs;
+    this.retransmits = 0;
     this.vcAttempts = 0;
     if (this.status === 'normal') this.viewDeadlineMs = this.nowMs + this.timeoutMs();
     if (this.nextProposeHeight <= h) this.nextProposeHeight = h + 1;
@@ -1061,6 +1064,7 @@ export class Replica {
   private startViewChange(newView: number): void {
     if (newView <= this.view) return;
     this.view = newView;
+    this.retransmits = 0;
     this.status = 'view-change';
     this.vcAttempts++;
     this.metrics.viewChangesStarted++;
@@ -1403,6 +1407,7 @@ export class Replica {
 
   private enterNewView(nv: NewViewMessage, sel: Selection): void {
     this.status = 'normal';
+    this.retransmits = 0;
     this.lastNewView = nv;
     this.metrics.newViewsEntered++;
     this.emit({ type: 'view-changed', view: this.view, primary: primaryOf(this.view, this.n) });
@@ -1653,14 +1658,24 @@ export class Replica {
     this.maybeRequestSync();
   }
 
+  /**
+   * Retransmission backs off (×2 per retransmission without progress, at most
+   * ×16): a loaded replica that re-sent every block each interval would only
+   * load its peers more, and slow everyone into view changes.
+   */
+  private retransmitIntervalMs(): number {
+    return this.cfg.retransmitIntervalMs * 2 ** Math.min(this.retransmits, 4);
+  }
+
   private maybeRetransmit(): void {
-    const interval = this.cfg.retransmitIntervalMs;
+    const interval = this.retransmitIntervalMs();
     if (
-      this.nowMs - this.lastProgressMs < interval ||
+      this.nowMs - this.lastProgressMs < this.cfg.retransmitIntervalMs ||
       this.nowMs - this.lastRetransmitMs < interval
     )
       return;
     this.lastRetransmitMs = this.nowMs;
+    this.retransmits++;
     this.metrics.retransmissions++;
     if (this.status === 'view-change') {
       const vc = this.signed.get(keyOf('view-change', 0, this.view));
@@ -1909,7 +1924,7 @@ export class Replica {
 
   private nextDeadline(): number | null {
     let next = this.lastProgressMs + this.cfg.retransmitIntervalMs;
-    if (next <= this.nowMs) next = this.lastRetransmitMs + this.cfg.retransmitIntervalMs;
+    if (next <= this.nowMs) next = this.lastRetransmitMs + this.retransmitIntervalMs();
     if (this.viewDeadlineMs !== null) next = Math.min(next, this.viewDeadlineMs);
     if (this.isPrimary) next = Math.min(next, this.lastProposalMs + this.cfg.blockIntervalMs);
     return Math.max(next, this.nowMs);

@@ -4,7 +4,7 @@
  * keys) before anything reaches the replica. A message that fails any check
  * is rejected with `ConsensusError(CONSENSUS_MALFORMED_MESSAGE)`.
  */
-import { decode, encode } from '../src/codec/index.js';
+import { bytesEqual, decode, encode } from '../src/codec/index.js';
 import type { CodecValue } from '../src/codec/index.js';
 import { MedchainError } from '../src/errors.js';
 import {
@@ -59,28 +59,63 @@ function checkpointToCodec(c: CheckpointCertificate | null): CodecValue {
   };
 }
 
-function preparedToCodec(p: PreparedCertificate): CodecValue {
+/**
+ * Blocks of a new-view message, each stored once. The 2f+1 view-changes it
+ * carries usually name the same prepared blocks, so a new-view that embedded
+ * every copy would grow with n × the blocks in flight; instead each copy is a
+ * reference (an index) into one table of distinct blocks. Signatures cover
+ * digests only (votes.ts), so the encoding is free to share bodies.
+ */
+class BlockTable {
+  readonly codecs: CodecValue[] = [];
+  readonly #byObject = new Map<Block, number>();
+  readonly #bytes: Uint8Array[] = [];
+
+  ref(block: Block): number {
+    const known = this.#byObject.get(block);
+    if (known !== undefined) return known;
+    const codec = blockToCodec(block);
+    const bytes = encode(codec);
+    let index = this.#bytes.findIndex((b) => bytesEqual(b, bytes));
+    if (index < 0) {
+      index = this.codecs.length;
+      this.codecs.push(codec);
+      this.#bytes.push(bytes);
+    }
+    this.#byObject.set(block, index);
+    return index;
+  }
+}
+
+function blockOrRef(block: Block, table: BlockTable | undefined): CodecValue {
+  return table ? table.ref(block) : blockToCodec(block);
+}
+
+function preparedToCodec(p: PreparedCertificate, table?: BlockTable): CodecValue {
   return {
     height: p.height,
     view: p.view,
-    block: blockToCodec(p.block),
+    block: blockOrRef(p.block, table),
     prePrepareSignature: p.prePrepareSignature,
     prepares: sigsToCodec(p.prepares),
   };
 }
 
-function certifiedToCodec(e: CertifiedBlock): CodecValue {
-  return { block: blockToCodec(e.block), certificate: commitCertificateToCodec(e.certificate) };
+function certifiedToCodec(e: CertifiedBlock, table?: BlockTable): CodecValue {
+  return {
+    block: blockOrRef(e.block, table),
+    certificate: commitCertificateToCodec(e.certificate),
+  };
 }
 
-function viewChangeToCodec(m: ViewChangeMessage): CodecValue {
+function viewChangeToCodec(m: ViewChangeMessage, table?: BlockTable): CodecValue {
   return {
     kind: m.kind,
     from: m.from,
     newView: m.newView,
     checkpoint: checkpointToCodec(m.checkpoint),
-    committed: m.committed.map(certifiedToCodec),
-    prepared: m.prepared.map(preparedToCodec),
+    committed: m.committed.map((e) => certifiedToCodec(e, table)),
+    prepared: m.prepared.map((p) => preparedToCodec(p, table)),
     signature: m.signature,
   };
 }
@@ -118,12 +153,15 @@ export function messageToCodec(m: ConsensusMessage): CodecValue {
       };
     case 'view-change':
       return viewChangeToCodec(m);
-    case 'new-view':
+    case 'new-view': {
+      const table = new BlockTable();
+      const viewChanges = m.viewChanges.map((vc) => viewChangeToCodec(vc, table));
       return {
         kind: m.kind,
         from: m.from,
         view: m.view,
-        viewChanges: m.viewChanges.map(viewChangeToCodec),
+        viewChanges,
+        blocks: table.codecs,
         reproposals: m.reproposals.map((r) => ({
           height: r.height,
           digest: r.digest,
@@ -131,6 +169,7 @@ export function messageToCodec(m: ConsensusMessage): CodecValue {
         })),
         signature: m.signature,
       };
+    }
     case 'sync-request':
       return {
         kind: m.kind,
@@ -143,7 +182,7 @@ export function messageToCodec(m: ConsensusMessage): CodecValue {
       return {
         kind: m.kind,
         from: m.from,
-        entries: m.entries.map(certifiedToCodec),
+        entries: m.entries.map((e) => certifiedToCodec(e)),
         checkpoint: checkpointToCodec(m.checkpoint),
       };
   }
@@ -237,16 +276,29 @@ function decodeCommitCert(v: CodecValue | undefined, field: string): CommitCerti
   }
 }
 
+/** A block, or (inside a new-view) an index into its table of distinct blocks. */
+function decodeBlockOrRef(
+  v: CodecValue | undefined,
+  field: string,
+  l: WireLimits,
+  blocks: readonly Block[] | undefined,
+): Block {
+  if (!blocks) return decodeBlock(v, field, l);
+  const index = uint(v, field, blocks.length - 1);
+  return blocks[index] ?? fail(field, 'no such block in the table');
+}
+
 function decodePrepared(
   v: CodecValue | undefined,
   field: string,
   l: WireLimits,
+  blocks?: readonly Block[],
 ): PreparedCertificate {
   const o = obj(v, field, ['height', 'view', 'block', 'prePrepareSignature', 'prepares']);
   return {
     height: uint(o['height'], `${field}.height`),
     view: uint(o['view'], `${field}.view`),
-    block: decodeBlock(o['block'], `${field}.block`, l),
+    block: decodeBlockOrRef(o['block'], `${field}.block`, l, blocks),
     prePrepareSignature: bytes(
       o['prePrepareSignature'],
       `${field}.prePrepareSignature`,
@@ -260,6 +312,7 @@ function decodeViewChange(
   v: CodecValue | undefined,
   field: string,
   l: WireLimits,
+  blocks?: readonly Block[],
 ): ViewChangeMessage {
   const o = obj(v, field, [
     'kind',
@@ -277,19 +330,24 @@ function decodeViewChange(
     newView: uint(o['newView'], `${field}.newView`),
     checkpoint: decodeCheckpointCert(o['checkpoint'], `${field}.checkpoint`, l),
     committed: arr(o['committed'], `${field}.committed`, l.maxEntries).map((e, i) =>
-      decodeCertified(e, `${field}.committed[${i}]`, l),
+      decodeCertified(e, `${field}.committed[${i}]`, l, blocks),
     ),
     prepared: arr(o['prepared'], `${field}.prepared`, l.maxEntries).map((p, i) =>
-      decodePrepared(p, `${field}.prepared[${i}]`, l),
+      decodePrepared(p, `${field}.prepared[${i}]`, l, blocks),
     ),
     signature: bytes(o['signature'], `${field}.signature`, l.maxSignatureBytes),
   };
 }
 
-function decodeCertified(v: CodecValue | undefined, field: string, l: WireLimits): CertifiedBlock {
+function decodeCertified(
+  v: CodecValue | undefined,
+  field: string,
+  l: WireLimits,
+  blocks?: readonly Block[],
+): CertifiedBlock {
   const o = obj(v, field, ['block', 'certificate']);
   return {
-    block: decodeBlock(o['block'], `${field}.block`, l),
+    block: decodeBlockOrRef(o['block'], `${field}.block`, l, blocks),
     certificate: decodeCommitCert(o['certificate'], `${field}.certificate`),
   };
 }
@@ -301,7 +359,10 @@ export function decodeMessage(
 ): ConsensusMessage {
   let value: CodecValue;
   try {
-    value = decode(input, { maxBytes: limits.maxMessageBytes });
+    // No canonical re-encode: nothing signs or hashes these bytes as received.
+    // Votes sign digests, block hashes re-encode the header, tx hashes re-encode
+    // each transaction — so a second encoding of a message changes nothing.
+    value = decode(input, { maxBytes: limits.maxMessageBytes, canonical: false });
   } catch (err) {
     fail('message', `not canonical CBOR (${(err as Error).message})`);
   }
@@ -366,9 +427,13 @@ export function messageFromCodec(
         'from',
         'view',
         'viewChanges',
+        'blocks',
         'reproposals',
         'signature',
       ]);
+      const blocks = arr(o['blocks'], 'blocks', l.maxEntries).map((b, i) =>
+        decodeBlock(b, `blocks[${i}]`, l),
+      );
       const reproposals: Reproposal[] = arr(o['reproposals'], 'reproposals', l.maxEntries).map(
         (r, i) => {
           const ro = obj(r, `reproposals[${i}]`, ['height', 'digest', 'signature']);
@@ -384,7 +449,7 @@ export function messageFromCodec(
         from: uint(o['from'], 'from', l.maxValidators - 1),
         view: uint(o['view'], 'view'),
         viewChanges: arr(o['viewChanges'], 'viewChanges', l.maxValidators).map((vc, i) =>
-          decodeViewChange(vc, `viewChanges[${i}]`, l),
+          decodeViewChange(vc, `viewChanges[${i}]`, l, blocks),
         ),
         reproposals,
         signature: bytes(o['signature'], 'signature', l.maxSignatureBytes),

@@ -31,6 +31,7 @@ import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../src/errors.js';
 import {
+  CONSENSUS_QUEUE_MAX_BYTES,
   MAX_INBOUND_CONSENSUS_STREAMS,
   MAX_INBOUND_REQUEST_STREAMS,
   MISBEHAVIOUR_LIMIT,
@@ -434,6 +435,8 @@ export class P2pHost {
     let outbox = this.outboxes.get(toPeerId);
     if (outbox === undefined) {
       outbox = new ConsensusOutbox(toPeerId, {
+        // Room for at least two messages of the largest size the limits allow.
+        maxQueuedBytes: Math.max(CONSENSUS_QUEUE_MAX_BYTES, 2 * limit),
         openStream: (peerId) => this.openConsensusStream(peerId),
         counters: this.counters.consensus,
         onStreamReset: () => {

@@ -132,6 +132,15 @@ export function encode(value: CodecValue): Uint8Array {
 export interface DecodeOptions {
   /** Reject input longer than this many bytes (default 4 MiB). */
   maxBytes?: number;
+  /**
+   * Check that the input is the one canonical encoding of its value, by
+   * encoding the value again (default true). Costs a full encode: callers that
+   * never sign or hash the received bytes themselves — they re-encode every
+   * signed or hashed part, as consensus messages do — may pass false. cborg's
+   * strict checks (minimal lengths, no duplicate keys, no indefinite lengths,
+   * no trailing bytes) still apply.
+   */
+  canonical?: boolean;
 }
 
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecValue {
@@ -162,6 +171,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecVal
       { cause: err },
     );
   }
+  if (options.canonical === false) return value;
   // Floats, map key order and anything else cborg cannot check on decode:
   // the only accepted encoding is the one we would produce.
   let again: Uint8Array;
@@ -181,6 +191,11 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CodecVal
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  if (a.length > 64) {
+    return Buffer.from(a.buffer, a.byteOffset, a.length).equals(
+      Buffer.from(b.buffer, b.byteOffset, b.length),
+    );
+  }
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

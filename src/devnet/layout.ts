@@ -75,8 +75,10 @@ export interface DevnetOptions {
 /** Snappy timers for an alliance on one machine. */
 export const DEVNET_POLICY: Partial<Omit<Policy, 'dataLevels'>> = {
   blockIntervalMs: 50,
+  maxBlockTxs: 500,
   checkpointInterval: 16,
-  viewChangeTimeoutMs: 1000,
+  // Five nodes share one machine's cores: a shorter timeout turns load into view changes.
+  viewChangeTimeoutMs: 2000,
 };
 
 const NAMED: readonly { id: string; name: string; role: InstitutionRole }[] = [

@@ -70,6 +70,11 @@ export class ConsensusDriver {
   #timerAtMs = Number.POSITIVE_INFINITY;
   #interval: NodeJS.Timeout | null = null;
   #tickQueued = false;
+  /**
+   * Encoded messages by object: a broadcast is encoded once for every peer, and
+   * a retransmission (the replica re-emits the same message object) not again.
+   */
+  readonly #encoded = new WeakMap<ConsensusMessage, Uint8Array>();
   /** Effects of `replica.start()`, performed by the first round. */
   #startEffects: Effect[] | null = null;
   walAppends = 0;
@@ -203,12 +208,11 @@ export class ConsensusDriver {
       this.walAppends++;
     }
     // Everything signed is durable now: speak.
-    const encoded = new Map<ConsensusMessage, Uint8Array>();
     const bytesOf = (m: ConsensusMessage): Uint8Array => {
-      let b = encoded.get(m);
+      let b = this.#encoded.get(m);
       if (!b) {
         b = encodeMessage(m);
-        encoded.set(m, b);
+        this.#encoded.set(m, b);
       }
       return b;
     };

@@ -16,7 +16,7 @@ import { suiteConsensusCrypto, VerifyMemo } from '../../consensus/crypto.js';
 import { primaryOf } from '../../consensus/quorum.js';
 import { Replica } from '../../consensus/replica.js';
 import type { CertifiedBlock, ReplicaConfig } from '../../consensus/types.js';
-import { walRecordFromCodec } from '../../consensus/wire.js';
+import { DEFAULT_WIRE_LIMITS, walRecordFromCodec } from '../../consensus/wire.js';
 import type { MemberPeer } from '../../p2p/config.js';
 import { P2pHost } from '../../p2p/host.js';
 import type { GossipVerdict } from '../../p2p/host.js';
@@ -355,7 +355,7 @@ export class MedchainNode implements NodeApi {
         redialIntervalMs: cfg.p2p.redialIntervalMs,
         requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS,
         limits: {
-          maxConsensusMessageBytes: genesis.policy.maxBlockBytes + 1024 * 1024,
+          maxConsensusMessageBytes: this.#maxConsensusMessageBytes(),
           maxGossipMessageBytes: genesis.policy.maxBlockBytes + 512 * 1024,
         },
       },
@@ -410,11 +410,11 @@ export class MedchainNode implements NodeApi {
         now: this.#now,
         send: (to, bytes) => {
           const peer = this.#validators.validators[to]?.peerId;
-          if (peer) p2p.sendConsensus(peer, bytes);
+          if (peer) this.#sendConsensus(p2p, peer, bytes);
         },
         broadcast: (bytes) => {
           for (const v of this.#validators.validators) {
-            if (v.index !== this.#selfIndex) p2p.sendConsensus(v.peerId, bytes);
+            if (v.index !== this.#selfIndex) this.#sendConsensus(p2p, v.peerId, bytes);
           }
         },
         execute: (entry) => {
@@ -521,9 +521,39 @@ export class MedchainNode implements NodeApi {
         committedHeight: store.latestHeight(),
         wal: walEntries.map((e) => e.record),
         nowMs: this.#now(),
+        wireLimits: {
+          ...DEFAULT_WIRE_LIMITS,
+          maxMessageBytes: this.#maxConsensusMessageBytes(),
+          maxBlockTxs: policy.maxBlockTxs,
+        },
       },
     );
     return { replica, source, walEntries };
+  }
+
+  /**
+   * Consensus messages can be large: a view-change carries the blocks above
+   * its checkpoint (a new-view stores each distinct block once). Allow a
+   * checkpoint interval of full blocks, and never less than 64 MiB.
+   */
+  #maxConsensusMessageBytes(): number {
+    const { maxBlockBytes, checkpointInterval } = this.#genesis.policy;
+    return Math.max(
+      64 * 1024 * 1024,
+      Math.min((checkpointInterval + 4) * maxBlockBytes, 255 * 1024 * 1024),
+    );
+  }
+
+  /** A message the network refuses (too large) is logged and dropped: PBFT copes with a lost message. */
+  #sendConsensus(p2p: P2pHost, peer: string, bytes: Uint8Array): void {
+    try {
+      p2p.sendConsensus(peer, bytes);
+    } catch (err) {
+      this.logger.error(
+        { peer, bytes: bytes.length, err: (err as Error).message },
+        'consensus message not sent',
+      );
+    }
   }
 
   #memberPeers(): MemberPeer[] {

@@ -120,7 +120,7 @@ describe('hostile peers against real nodes', () => {
         members: members(),
         logger: silentLogger(),
         redialIntervalMs: 100,
-        limits: { maxConsensusMessageBytes: 32 * 1024 * 1024 },
+        limits: { maxConsensusMessageBytes: 128 * 1024 * 1024 },
       },
       handlers,
     );
@@ -148,7 +148,8 @@ describe('hostile peers against real nodes', () => {
         (await metric(target, 'medchain_consensus_dropped', 'malformed')) >= malformedBefore + 2,
       20_000,
     );
-    bad.sendConsensus(targetPeer, new Uint8Array(8 * 1024 * 1024).fill(7));
+    // Beyond any limit a node sets (at most 255 MiB; 80 MiB for this genesis policy).
+    bad.sendConsensus(targetPeer, new Uint8Array(100 * 1024 * 1024).fill(7));
     await waitFor(
       'the oversize frame to be dropped',
       async () => (await metric(target, 'medchain_p2p_dropped', 'oversize')) > oversizeBefore,

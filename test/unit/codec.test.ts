@@ -253,6 +253,16 @@ describe('codec: rejects non-canonical input', () => {
     });
   }
 
+  it('with canonical: false, accepts only the re-encoding gaps and keeps every strict check', () => {
+    // Key order is what only the re-encode catches: allowed when the caller opts out.
+    expect(decode(hex('a2 6162 01 6161 02'), { canonical: false })).toEqual({ b: 1, a: 2 });
+    expect(() => decode(hex('a2 6162 01 6161 02'))).toThrow(CodecError);
+    // cborg's own strictness still applies.
+    for (const h of ['1805', 'a2 6161 01 6161 02', '5f 41aa ff', '01 02', 'f7']) {
+      expect(() => decode(hex(h), { canonical: false }), h).toThrow(CodecError);
+    }
+  });
+
   it('rejects every non-shortest head of an integer or a length', () => {
     const widths = [
       { ai: 24, bytes: 1, max: 0xff },

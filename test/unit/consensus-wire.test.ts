@@ -131,6 +131,26 @@ describe('consensus wire format', () => {
     );
   });
 
+  it('stores each block of a new-view once, however many view-changes carry it', () => {
+    const one = encodeMessage(vc).length;
+    const newView = (copies: number): ConsensusMessage => ({
+      kind: 'new-view',
+      from: 2,
+      view: 2,
+      viewChanges: Array.from({ length: copies }, (_, from) => ({ ...vc, from })),
+      reproposals: [],
+      signature: sig(12),
+    });
+    const three = encodeMessage(newView(3));
+    expect(decodeMessage(three)).toEqual(newView(3));
+    // Two more copies add their own signatures and certificates, not two more copies of the blocks.
+    expect(three.length - encodeMessage(newView(1)).length).toBeLessThan(one);
+    const value = messageToCodec(newView(1)) as Record<string, unknown>;
+    // A reference to a block the table does not hold is malformed.
+    const broken = { ...value, blocks: [] };
+    expect(() => decodeMessage(encode(broken as never))).toThrow(ConsensusError);
+  });
+
   it('never throws anything but ConsensusError on random or mutated bytes', () => {
     const valid = samples.map(encodeMessage);
     fc.assert(
