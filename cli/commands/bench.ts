@@ -33,6 +33,7 @@ interface BenchCliOptions {
   readonly maxBlockTxs?: number;
   readonly blockIntervalMs?: number;
   readonly pipeline?: number;
+  readonly viewChangeTimeoutMs: number;
   readonly rate: number;
   readonly sweep?: string;
   readonly duration: number;
@@ -140,6 +141,11 @@ export function register(program: Command): void {
         '--pipeline <heights>',
         'heights in flight above the stable checkpoint (consensus.watermarkWindowHeights)',
       ).argParser(integerOption(1, 10_000)),
+    )
+    .addOption(
+      new Option('--view-change-timeout-ms <ms>', 'genesis policy: initial view-change timeout')
+        .argParser(integerOption(10, 600_000))
+        .default(BENCH_DEFAULTS.viewChangeTimeoutMs),
     )
     .addOption(
       new Option('--rate <tx/s>', 'offered load of a single run')
@@ -267,6 +273,7 @@ export function register(program: Command): void {
         maxBlockTxs: o.maxBlockTxs ?? null,
         blockIntervalMs: o.blockIntervalMs ?? null,
         pipeline: o.pipeline ?? null,
+        viewChangeTimeoutMs: o.viewChangeTimeoutMs,
         rate: o.rate,
         sweep,
         sweepText: o.sweep ?? null,

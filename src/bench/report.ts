@@ -29,6 +29,8 @@ export interface BenchConfig {
   readonly maxBlockTxs: number | null;
   readonly blockIntervalMs: number | null;
   readonly pipeline: number | null;
+  /** Genesis view-change timeout of the devnet (null for targets). */
+  readonly viewChangeTimeoutMs: number | null;
   /** Offered rate of a single run (null for a sweep). */
   readonly rate: number | null;
   readonly sweep: string | null;

@@ -89,6 +89,8 @@ export interface BenchOptions {
   readonly maxBlockTxs: number | null;
   readonly blockIntervalMs: number | null;
   readonly pipeline: number | null;
+  /** Genesis policy: the initial view-change timeout. */
+  readonly viewChangeTimeoutMs: number;
   readonly rate: number;
   readonly sweep: SweepSpec | null;
   readonly sweepText: string | null;
@@ -134,6 +136,8 @@ export const BENCH_DEFAULTS = {
   signersPerNode: 16,
   calibrateSeconds: 2,
   basePort: 7300,
+  /** The genesis default (DEFAULT_POLICY); the devnet's 1000 ms fires spuriously on a starved machine. */
+  viewChangeTimeoutMs: 2000,
   tickMs: 10,
   maxBatchTxs: 1000,
 } as const;
@@ -250,7 +254,10 @@ async function startNodes(
   progress.phase(
     `creating a devnet of ${o.nodes} validators${o.observers > 0 ? ` + ${o.observers} observers` : ''} (suite ${o.suite}) in ${dir} …`,
   );
-  const policy: Record<string, number> = { checkpointInterval: 16, viewChangeTimeoutMs: 1000 };
+  const policy: Record<string, number> = {
+    checkpointInterval: 16,
+    viewChangeTimeoutMs: o.viewChangeTimeoutMs,
+  };
   if (o.maxBlockTxs !== null) policy.maxBlockTxs = o.maxBlockTxs;
   if (o.blockIntervalMs !== null) policy.blockIntervalMs = o.blockIntervalMs;
   const manifest = await initDevnet({
@@ -1215,6 +1222,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       maxBlockTxs: o.maxBlockTxs,
       blockIntervalMs: o.blockIntervalMs,
       pipeline: o.pipeline,
+      viewChangeTimeoutMs: o.targets === null ? o.viewChangeTimeoutMs : null,
       rate: o.sweep === null ? o.rate : null,
       sweep: o.sweepText,
       durationS: o.durationS,

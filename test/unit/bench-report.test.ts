@@ -29,6 +29,7 @@ const CONFIG: BenchConfig = {
   maxBlockTxs: null,
   blockIntervalMs: 50,
   pipeline: null,
+  viewChangeTimeoutMs: 2000,
   rate: null,
   sweep: '500,1000,2000',
   durationS: 10,
@@ -137,6 +138,7 @@ function step(
     messagesPerTx: 0.8,
     bytesPerTx: 900,
     generator: mergeGeneratorStats([GEN], 1234),
+    harnessCpuCores: 0.05,
     nodes: ['a', 'b', 'c', 'd'].map((id) => ({
       id,
       apiUrl: `http://127.0.0.1/${id}`,
