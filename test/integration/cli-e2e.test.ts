@@ -124,13 +124,21 @@ describe('medchain CLI as a process', () => {
     const queue = subcommands(top.stdout).map((name) => [name]);
     expect(queue.map((p) => p[0])).toEqual(expect.arrayContaining(['keys', 'genesis', 'sim']));
     const seen: string[] = [];
-    for (let i = 0; i < queue.length && i < 100; i++) {
-      const commandPath = queue[i] ?? [];
-      const help = await medchain([...commandPath, '--help']);
-      expect(help.code, commandPath.join(' ')).toBe(0);
-      expect(help.stdout, commandPath.join(' ')).toMatch(/\nExamples?:\n {2}\$ medchain /);
-      seen.push(commandPath.join(' '));
-      for (const sub of subcommands(help.stdout)) queue.push([...commandPath, sub]);
+    // One level of the command tree at a time, its --help calls side by side.
+    let level = queue;
+    for (let depth = 0; depth < 4 && level.length > 0; depth++) {
+      const helps = await Promise.all(
+        level.map((commandPath) => medchain([...commandPath, '--help'])),
+      );
+      const next: string[][] = [];
+      helps.forEach((help, i) => {
+        const commandPath = level[i] ?? [];
+        expect(help.code, commandPath.join(' ')).toBe(0);
+        expect(help.stdout, commandPath.join(' ')).toMatch(/\nExamples?:\n {2}\$ medchain /);
+        seen.push(commandPath.join(' '));
+        for (const sub of subcommands(help.stdout)) next.push([...commandPath, sub]);
+      });
+      level = next;
     }
     expect(seen).toEqual(expect.arrayContaining(['keys generate', 'keys show', 'genesis hash']));
   });
