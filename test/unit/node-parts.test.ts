@@ -159,8 +159,8 @@ describe('node block source', () => {
     const repeat: Block = { header: { ...header, txRoot: txRoot(b1.txs) }, txs: b1.txs };
     expect(source.validateProposal(repeat, [])).toBe(false);
     const fresh: Block = {
-      header: { ...header, txRoot: txRoot([(b).tx]) },
-      txs: [(b).tx],
+      header: { ...header, txRoot: txRoot([b.tx]) },
+      txs: [b.tx],
     };
     expect(source.validateProposal(fresh, [])).toBe(true);
     expect(source.rejectedProposals).toBe(1);
