@@ -181,38 +181,12 @@ export class MedchainNode implements NodeApi {
     });
   }
 
-  get genesis(): Genesis {
-    return this.#genesis;
-  }
-  get suite(): CryptoSuite {
-    return this.#suite;
-  }
-  get signingKey(): KeyPair {
-    return this.#signingKey;
-  }
-  get institution(): Institution {
-    return this.#self;
-  }
   get isValidator(): boolean {
     return this.#selfIndex >= 0;
-  }
-  get chainStore(): ChainStore {
-    return this.#need().store;
-  }
-  get p2p(): P2pHost {
-    return this.#need().p2p;
   }
   get apiUrl(): string | null {
     return this.#running?.api?.url ?? null;
   }
-  /** Consensus internals for tests and metrics (null on observers). */
-  get replica(): Replica | null {
-    return this.#running?.replica ?? null;
-  }
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
   /** Called after every block is durably stored here (in height order). */
   onStored(listener: (committed: CommittedBlock) => void): () => void {
     this.#storedListeners.add(listener);
@@ -565,6 +539,7 @@ export class MedchainNode implements NodeApi {
   }
 
   async #startupSync(sync: BlockSync, p2p: P2pHost): Promise<void> {
+    if (this.#genesis.institutions.length === 1) return; // nobody to ask
     const deadline = this.#now() + STARTUP_SYNC_MS;
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(STARTUP_SYNC_MS)]);
     // Wait (bounded) for a peer to ask, then fetch until no peer is ahead.
