@@ -66,7 +66,7 @@ export interface DevnetOptions {
   readonly scrypt?: ScryptParams;
   /** Genesis policy overrides (block interval, limits, …). */
   readonly policy?: Partial<Omit<Policy, 'dataLevels'>>;
-  /** Extra config fields for every node (deep-merged into node.yaml). */
+  /** Extra config fields for every node; top-level sections replace the devnet's (give `consensus` whole). */
   readonly nodeConfig?: Readonly<Record<string, unknown>>;
   /** Wipe an existing devnet in `dir` first. */
   readonly reset?: boolean;
