@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { MedchainError } from '../errors.js';
 import { builtBenchModule } from './built-module.js';
+import { sampleProcess } from './node-probe.js';
 import type {
   FromGenerator,
   GeneratorInit,
@@ -95,12 +96,20 @@ export class GeneratorHandle {
       const timer = setTimeout(() => {
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
-        reject(
-          new GeneratorError(
-            'BENCH_GENERATOR_TIMEOUT',
-            `load generator ${this.index}: no answer to ${what} within ${timeoutMs} ms`,
-          ),
-        );
+        const pid = this.#child.pid;
+        const cpu = pid === undefined ? Promise.resolve(null) : sampleProcess(pid, 0);
+        void cpu.then((sample) => {
+          const state =
+            sample === null
+              ? 'its process is gone'
+              : `its process (pid ${pid ?? '?'}) has used ${sample.cpuSeconds.toFixed(1)} s of CPU; rerun with MEDCHAIN_BENCH_DEBUG=1 for its phase log`;
+          reject(
+            new GeneratorError(
+              'BENCH_GENERATOR_TIMEOUT',
+              `load generator ${this.index}: no answer to ${what} within ${timeoutMs} ms (${state})`,
+            ),
+          );
+        });
       }, timeoutMs);
       const waiter: Waiter = {
         type,

@@ -36,6 +36,13 @@ function send(message: FromGenerator): void {
   process.send?.(message);
 }
 
+/** `MEDCHAIN_BENCH_DEBUG=1`: phase timings of this generator on stderr. */
+const DEBUG = process.env.MEDCHAIN_BENCH_DEBUG === '1';
+function debug(text: string): void {
+  if (DEBUG)
+    process.stderr.write(`[generator ${process.pid}] ${new Date().toISOString()} ${text}\n`);
+}
+
 /** The signed part's length: the encoded transaction minus its signature (close enough for calibration). */
 function signedLength(suite: CryptoSuite, tx: PreparedTx): number {
   return Math.max(1, tx.bytes.length - suite.signatureLength);
@@ -70,6 +77,7 @@ class Generator {
   }
 
   prepare(count: number, validUntilHeight: number): void {
+    debug(`prepare ${count}`);
     const started = nowMs();
     this.#prepared = this.#builder.prepare(count, validUntilHeight);
     const hashLength = this.#suite.hashLength;
@@ -82,6 +90,7 @@ class Generator {
       encodedBytes += tx.bytes.length;
     });
     const sample = this.#prepared.slice(0, 256).map((tx) => signedLength(this.#suite, tx));
+    debug(`prepared ${count} in ${Math.round(nowMs() - started)} ms`);
     send({
       type: 'prepared',
       count,
@@ -158,7 +167,9 @@ class Generator {
         now: nowMs,
         onSent: (record) => buffer.push(record),
       });
+      debug(`run ${prepared.length} at ${ratePerSec}/s`);
       const result = await this.#sender.run();
+      debug(`ran: sent ${result.sent} in ${Math.round(result.wallMs)} ms`);
       const cpu = process.cpuUsage(cpuBefore);
       const stats: GeneratorRunStats = {
         ...result,
@@ -193,6 +204,7 @@ let generator: Generator | null = null;
 
 process.on('message', (raw: unknown) => {
   const message = raw as ToGenerator;
+  debug(`message ${message.type}`);
   try {
     switch (message.type) {
       case 'init':
