@@ -42,6 +42,8 @@ export interface ProfileSummary {
   readonly busyMs: number;
   readonly topSelf: readonly ProfileEntry[];
   readonly topInclusive: readonly ProfileEntry[];
+  /** Inclusive time of medchain's own functions (src/, consensus/, p2p/, storage/), as a share of busy time. */
+  readonly topProject: readonly ProfileEntry[];
   /** Inclusive time per category (a sample counts once per category), as a share of busy time. */
   readonly categories: readonly ProfileEntry[];
 }
@@ -83,6 +85,14 @@ export const PROFILE_CATEGORIES: readonly {
   { name: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
   { name: 'idle', test: (f) => f.functionName === '(idle)' },
 ];
+
+function isProjectFrame(f: CallFrame): boolean {
+  return (
+    f.url.startsWith('file:') &&
+    !f.url.includes('/node_modules/') &&
+    /\/(src|consensus|p2p|storage)\//.test(f.url)
+  );
+}
 
 function frameName(f: CallFrame): string {
   const fn = f.functionName === '' ? '(anonymous)' : f.functionName;
@@ -149,6 +159,7 @@ export function summarizeCpuProfile(
   }
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const project = new Map<string, number>();
   const categories = new Map<string, number>();
   let total = 0;
   let idle = 0;
@@ -178,6 +189,7 @@ export function summarizeCpuProfile(
       if (!seen.has(name)) {
         seen.add(name);
         inclusive.set(name, (inclusive.get(name) ?? 0) + dt);
+        if (isProjectFrame(node.callFrame)) project.set(name, (project.get(name) ?? 0) + dt);
       }
       for (const category of PROFILE_CATEGORIES) {
         if (!seenCategories.has(category.name) && category.test(node.callFrame)) {
@@ -191,7 +203,7 @@ export function summarizeCpuProfile(
   const busy = total - idle;
   const entries = (map: Map<string, number>, base: number, n: number): ProfileEntry[] =>
     [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, n)
       .map(([name, ms]) => ({
         name,
@@ -206,6 +218,7 @@ export function summarizeCpuProfile(
     busyMs: round1(busy),
     topSelf: entries(self, total, top),
     topInclusive: entries(inclusiveFiltered, total, top),
+    topProject: entries(project, busy, top),
     categories: PROFILE_CATEGORIES.filter((c) => c.name !== 'idle').map((c) => {
       const ms = categories.get(c.name) ?? 0;
       return { name: c.name, ms: round1(ms), percent: busy > 0 ? round1((ms / busy) * 100) : 0 };

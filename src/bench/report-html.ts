@@ -258,7 +258,8 @@ export function renderHtml(report: BenchReport): string {
       (p) =>
         `<h3>${escapeXml(p.file)}</h3><p>${p.busyMs} ms busy of ${p.totalMs} ms sampled.</p>` +
         `<table><tr><th>category</th><th>% of busy</th></tr>${p.categories.map((e) => `<tr>${cell(e.name)}${cell(e.percent)}</tr>`).join('')}</table>` +
-        `<table><tr><th>self %</th><th>function</th></tr>${p.topSelf.map((e) => `<tr>${cell(e.percent)}${cell(e.name)}</tr>`).join('')}</table>`,
+        `<table><tr><th>self %</th><th>function</th></tr>${p.topSelf.map((e) => `<tr>${cell(e.percent)}${cell(e.name)}</tr>`).join('')}</table>` +
+        `<table><tr><th>inclusive % of busy</th><th>medchain function</th></tr>${p.topProject.map((e) => `<tr>${cell(e.percent)}${cell(e.name)}</tr>`).join('')}</table>`,
     )
     .join('');
   return `<!doctype html>

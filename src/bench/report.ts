@@ -294,6 +294,7 @@ export function jsonSummary(report: BenchReport): Record<string, unknown> {
       busyMs: p.busyMs,
       categories: p.categories,
       topSelf: p.topSelf.slice(0, 10),
+      topProject: p.topProject.slice(0, 10),
     })),
     files: report.files,
   };

@@ -61,6 +61,12 @@ describe('cpu profile summary', () => {
     expect(category('codec (CBOR)')?.percent).toBe(20);
     expect(category('garbage collection')?.percent).toBe(10);
     expect(s.categories.some((c) => c.name === 'idle')).toBe(false);
+    // medchain's own frames only: main 9 of 10 busy ms, validateTransaction and verify 6
+    expect(s.topProject.map((e) => [e.name, e.percent])).toEqual([
+      ['main (src/node/node.js:10)', 90],
+      ['validateTransaction (src/ledger/validate.js:42)', 60],
+      ['verify (src/crypto/intl.js:196)', 60],
+    ]);
   });
 
   it('parse rejects what is not a profile', () => {
