@@ -136,8 +136,14 @@ export function renderSummary(report: BenchReport): string {
           .map((c) => `${c.name} ${c.percent}%`)
           .join(', '),
     );
-    for (const e of p.topSelf.slice(0, 8))
+    out.push('  self time (% of sampled):');
+    for (const e of p.topSelf.slice(0, 8)) {
       out.push(`  ${e.percent.toFixed(1).padStart(5)}%  ${e.name}`);
+    }
+    out.push('  medchain functions, inclusive (% of busy):');
+    for (const e of p.topProject.slice(0, 10)) {
+      out.push(`  ${e.percent.toFixed(1).padStart(5)}%  ${e.name}`);
+    }
   }
   if (report.files !== null) {
     out.push('');
