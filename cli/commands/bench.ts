@@ -139,7 +139,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--pipeline <heights>',
-        'heights in flight above the stable checkpoint (consensus.watermarkWindowHeights)',
+        'heights in flight above the stable checkpoint (consensus.watermarkWindowHeights; a multiple of 16)',
       ).argParser(integerOption(1, 10_000)),
     )
     .addOption(

@@ -143,6 +143,8 @@ export const BENCH_DEFAULTS = {
 } as const;
 
 const BENCH_SCRYPT = { N: 2 ** 12, r: 8, p: 1 } as const;
+/** Heights between checkpoints on the bench chain (the devnet's); `--pipeline` must be a multiple. */
+export const BENCH_CHECKPOINT_INTERVAL = 16;
 const START_TIMEOUT_MS = 90_000;
 const SETUP_TIMEOUT_MS = 60_000;
 const CERTIFICATE_HEIGHTS = 10_000_000;
@@ -239,6 +241,12 @@ function validate(o: BenchOptions): void {
     );
   }
   if (o.generators < 1 || o.generators > 16) bad('generators', 'must be 1 to 16');
+  if (o.pipeline !== null && o.pipeline % BENCH_CHECKPOINT_INTERVAL !== 0) {
+    bad(
+      'pipeline',
+      `must be a multiple of the bench chain's checkpoint interval (${BENCH_CHECKPOINT_INTERVAL}), got ${o.pipeline}`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -255,7 +263,7 @@ async function startNodes(
     `creating a devnet of ${o.nodes} validators${o.observers > 0 ? ` + ${o.observers} observers` : ''} (suite ${o.suite}) in ${dir} …`,
   );
   const policy: Record<string, number> = {
-    checkpointInterval: 16,
+    checkpointInterval: BENCH_CHECKPOINT_INTERVAL,
     viewChangeTimeoutMs: o.viewChangeTimeoutMs,
   };
   if (o.maxBlockTxs !== null) policy.maxBlockTxs = o.maxBlockTxs;
@@ -284,30 +292,36 @@ async function startNodes(
     nodeArgs: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
   });
   progress.phase('starting the nodes …');
-  await processes.startAll();
-  const exited = Promise.race(
-    manifest.nodes.map((n) =>
-      processes.exited(n.id).then((code): never => {
-        throw new BenchError(
-          'BENCH_NODE_FAILED',
-          `node ${n.id} exited during start-up (code ${String(code)}); see ${n.logFile}`,
-        );
-      }),
-    ),
-  );
-  exited.catch(() => undefined);
-  await Promise.race([
-    waitFor(
-      'every node to answer on its API',
-      async () =>
-        (await Promise.all(manifest.nodes.map((n) => fetchStatus(n.apiUrl)))).every(
-          (s) => s !== null,
-        ),
-      START_TIMEOUT_MS,
-      200,
-    ),
-    exited,
-  ]);
+  try {
+    await processes.startAll();
+    const exited = Promise.race(
+      manifest.nodes.map((n) =>
+        processes.exited(n.id).then((code): never => {
+          throw new BenchError(
+            'BENCH_NODE_FAILED',
+            `node ${n.id} exited during start-up (code ${String(code)}); see ${n.logFile}`,
+          );
+        }),
+      ),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([
+      waitFor(
+        'every node to answer on its API',
+        async () =>
+          (await Promise.all(manifest.nodes.map((n) => fetchStatus(n.apiUrl)))).every(
+            (s) => s !== null,
+          ),
+        START_TIMEOUT_MS,
+        200,
+      ),
+      exited,
+    ]);
+  } catch (err) {
+    await Promise.race([processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
+    progress.phase(`the devnet is kept for inspection in ${dir}`);
+    throw err;
+  }
   log.info({ dir, nodes: manifest.nodes.length }, 'devnet started');
   return { manifest, processes, dir };
 }
@@ -1037,14 +1051,12 @@ async function openSession(o: BenchOptions, index: number, shared: SharedState):
     }
     return session;
   } catch (err) {
-    if (run !== null) await closeQuietly(run, o);
+    if (run !== null) await closeQuietly(run);
     else {
       await Promise.all(generators.map((g) => g.stop().catch(() => undefined)));
       if (processes !== null)
         await Promise.race([processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
-      if (devnetDir !== null && !o.keep && o.devnetDir === null) {
-        await rm(devnetDir, { recursive: true, force: true }).catch(() => undefined);
-      }
+      if (devnetDir !== null) progress.phase(`the devnet is kept for inspection in ${devnetDir}`);
     }
     throw err;
   }
@@ -1112,7 +1124,8 @@ async function closeSession(run: Running, o: BenchOptions, shared: SharedState):
   }
 }
 
-async function closeQuietly(run: Running, o: BenchOptions): Promise<void> {
+/** The failure path: stops everything, keeps the devnet directory. */
+async function closeQuietly(run: Running): Promise<void> {
   if (run.closed) return;
   run.closed = true;
   run.stopping = true;
@@ -1123,9 +1136,9 @@ async function closeQuietly(run: Running, o: BenchOptions): Promise<void> {
   await Promise.all(run.generators.map((g) => g.stop().catch(() => undefined)));
   if (run.processes !== null)
     await Promise.race([run.processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
-  if (run.devnetDir !== null && !o.keep && o.devnetDir === null) {
-    await rm(run.devnetDir, { recursive: true, force: true }).catch(() => undefined);
-  }
+  // a failed run keeps its devnet: the node logs say why
+  if (run.devnetDir !== null)
+    run.progress.phase(`the devnet is kept for inspection in ${run.devnetDir}`);
 }
 
 async function step(
@@ -1269,6 +1282,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     await writeFile(files.html, renderHtml(report));
     return report;
   } finally {
-    for (const s of sessions) await closeQuietly(s, o);
+    for (const s of sessions) await closeQuietly(s);
   }
 }
