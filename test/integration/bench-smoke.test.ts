@@ -70,6 +70,9 @@ describe('medchain bench (built CLI)', () => {
         String(BASE_PORT),
         '--out',
         out,
+        // inside the test's directory, so a failed run's kept devnet is removed with it
+        '--devnet-dir',
+        path.join(out, 'devnet'),
       ],
       150_000,
     );
@@ -144,7 +147,6 @@ describe('medchain bench (built CLI)', () => {
     expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect(html).not.toContain('<script');
 
-    // nothing left behind: the devnet directory was temporary
     expect(run.stderr).not.toMatch(/INTERNAL|Error:/);
   }, 180_000);
 
