@@ -1688,7 +1688,17 @@ export class Replica {
     for (let h = this.lastCommitted + 1; h <= top; h++) {
       const slot = this.slots.get(h);
       if (!slot || slot.acceptedView !== this.view) continue;
-      for (const kind of ['pre-prepare', 'prepare', 'commit'] as const) {
+      // The pre-prepare carries the whole block: only to those that show no sign of having it.
+      const pp = this.signed.get(keyOf('pre-prepare', h, this.view));
+      if (pp) {
+        for (let v = 0; v < this.n; v++) {
+          if (v === this.self || slot.prepares.has(v) || slot.commits.get(v)?.view === this.view) {
+            continue;
+          }
+          this.emit({ type: 'send', to: v, message: pp.message });
+        }
+      }
+      for (const kind of ['prepare', 'commit'] as const) {
         const e = this.signed.get(keyOf(kind, h, this.view));
         if (e) this.emit({ type: 'broadcast', message: e.message });
       }

@@ -51,6 +51,12 @@ export interface P2pOptions {
   readonly logger: Logger;
   /** How often members that are not connected are dialled again (default 5000 ms). */
   readonly redialIntervalMs?: number;
+  /**
+   * Gossip topics to subscribe to (default both). A node that does not need a
+   * topic's messages (validators get blocks from consensus) neither receives nor
+   * forwards them; it can still publish to it.
+   */
+  readonly subscribe?: { readonly txs?: boolean; readonly blocks?: boolean };
   /** Default timeout of `request()` when the caller gives none (default 10000 ms). */
   readonly requestTimeoutMs?: number;
   /** How long a member that keeps sending malformed frames is refused (default 60000 ms). */
@@ -82,6 +88,8 @@ export interface ProtocolIds {
   readonly consensus: string;
   readonly sync: string;
   readonly vault: string;
+  /** Direct streams of transaction bundles (the node sends one copy to each validator). */
+  readonly txBundles: string;
   readonly txsTopic: string;
   readonly blocksTopic: string;
 }
@@ -92,6 +100,7 @@ export function protocolIds(chainId: string): ProtocolIds {
   const base = `/medchain/${chainId}`;
   return {
     consensus: `${base}/consensus/1`,
+    txBundles: `${base}/tx-bundles/1`,
     sync: `${base}/sync/1`,
     vault: `${base}/vault/1`,
     txsTopic: `${base}/txs/1`,
@@ -114,6 +123,7 @@ export interface ResolvedP2pOptions {
   readonly redialIntervalMs: number;
   readonly requestTimeoutMs: number;
   readonly peerBanMs: number;
+  readonly subscribe: { readonly txs: boolean; readonly blocks: boolean };
 }
 
 function invalid(field: string, problem: string): never {
@@ -218,5 +228,6 @@ export function resolveP2pOptions(options: P2pOptions): ResolvedP2pOptions {
     redialIntervalMs,
     requestTimeoutMs,
     peerBanMs,
+    subscribe: { txs: options.subscribe?.txs ?? true, blocks: options.subscribe?.blocks ?? true },
   };
 }

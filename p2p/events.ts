@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 
-export type P2pMisbehaviour = 'oversize' | 'garbage' | 'gossip-reject';
+export type P2pMisbehaviour = 'oversize' | 'garbage' | 'gossip-reject' | 'invalid-bundle';
 
 export interface P2pEvents {
   /** First connection to a member opened. */

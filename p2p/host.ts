@@ -118,7 +118,11 @@ export class P2pHost {
   private readonly node: Libp2p<Services>;
   private readonly lifetime = new AbortController();
   private members: Map<string, ResolvedMember>;
-  private readonly outboxes = new Map<string, ConsensusOutbox>();
+  /** Direct-stream outboxes per channel and peer. */
+  private readonly outboxes = {
+    consensus: new Map<string, ConsensusOutbox>(),
+    txBundles: new Map<string, ConsensusOutbox>(),
+  };
   private readonly connected = new Set<string>();
   private readonly dialing = new Set<string>();
   private readonly offences = new Map<string, number[]>();
@@ -298,6 +302,13 @@ export class P2pHost {
       { maxInboundStreams: MAX_INBOUND_CONSENSUS_STREAMS },
     );
     await node.handle(
+      protocols.txBundles,
+      (stream, connection) => {
+        this.onTxBundleStream(stream, connection);
+      },
+      { maxInboundStreams: MAX_INBOUND_CONSENSUS_STREAMS },
+    );
+    await node.handle(
       protocols.sync,
       (stream, connection) => this.onRequestStream('sync', stream, connection),
       { maxInboundStreams: MAX_INBOUND_REQUEST_STREAMS },
@@ -317,8 +328,8 @@ export class P2pHost {
     pubsub.topicValidators.set(protocols.blocksTopic, (peer, message) =>
       this.validateGossip('blocks', peer, message.data),
     );
-    pubsub.subscribe(protocols.txsTopic);
-    pubsub.subscribe(protocols.blocksTopic);
+    if (this.config.subscribe.txs) pubsub.subscribe(protocols.txsTopic);
+    if (this.config.subscribe.blocks) pubsub.subscribe(protocols.blocksTopic);
   }
 
   /** Idempotent: stops dialling, closes every stream and connection, leaves no timers. */
@@ -333,8 +344,10 @@ export class P2pHost {
     if (this.redialTimer !== null) clearInterval(this.redialTimer);
     this.redialTimer = null;
     this.lifetime.abort(new P2pError(P2pErrorCode.notStarted, 'p2p host stopped'));
-    for (const outbox of this.outboxes.values()) outbox.close();
-    this.outboxes.clear();
+    for (const channel of Object.values(this.outboxes)) {
+      for (const outbox of channel.values()) outbox.close();
+      channel.clear();
+    }
     try {
       await this.node.stop();
     } finally {
@@ -400,8 +413,10 @@ export class P2pHost {
     this.members = next;
     for (const peerId of previous.keys()) {
       if (next.has(peerId)) continue;
-      this.outboxes.get(peerId)?.close();
-      this.outboxes.delete(peerId);
+      for (const channel of Object.values(this.outboxes)) {
+        channel.get(peerId)?.close();
+        channel.delete(peerId);
+      }
       this.offences.delete(peerId);
       this.bannedUntil.delete(peerId);
       this.disconnectRemoved(peerId);
@@ -419,32 +434,51 @@ export class P2pHost {
 
   /** Queues a consensus message; never blocks. Throws only for a message over the limit. */
   sendConsensus(toPeerId: string, bytes: Uint8Array): void {
+    this.sendDirect('consensus', toPeerId, bytes, this.config.limits.maxConsensusMessageBytes);
+  }
+
+  /**
+   * Queues a transaction bundle on the direct stream to one peer; never blocks.
+   * Throws only for a bundle over the gossip limit. Bundles go to each validator
+   * once this way, instead of through gossipsub's mesh forwarding.
+   */
+  sendTxBundle(toPeerId: string, bytes: Uint8Array): void {
+    this.sendDirect('txBundles', toPeerId, bytes, this.config.limits.maxGossipMessageBytes);
+  }
+
+  private sendDirect(
+    channel: 'consensus' | 'txBundles',
+    toPeerId: string,
+    bytes: Uint8Array,
+    limit: number,
+  ): void {
     checkBytes('bytes', bytes);
-    const limit = this.config.limits.maxConsensusMessageBytes;
     if (bytes.length > limit) {
       throw new P2pError(
         P2pErrorCode.messageTooLarge,
-        `consensus message of ${bytes.length} bytes exceeds the limit of ${limit}`,
+        `${channel === 'consensus' ? 'consensus message' : 'transaction bundle'} of ${bytes.length} bytes exceeds the limit of ${limit}`,
         { size: bytes.length, limit },
       );
     }
+    const counters = this.counters[channel];
     if (this.state === 'stopping' || this.state === 'stopped' || !this.members.has(toPeerId)) {
-      this.counters.consensus.unroutableDrops++;
+      counters.unroutableDrops++;
       return;
     }
-    let outbox = this.outboxes.get(toPeerId);
+    const outboxes = this.outboxes[channel];
+    let outbox = outboxes.get(toPeerId);
     if (outbox === undefined) {
       outbox = new ConsensusOutbox(toPeerId, {
         // Room for at least two messages of the largest size the limits allow.
         maxQueuedBytes: Math.max(CONSENSUS_QUEUE_MAX_BYTES, 2 * limit),
-        openStream: (peerId) => this.openConsensusStream(peerId),
-        counters: this.counters.consensus,
+        openStream: (peerId) => this.openDirectStream(channel, peerId),
+        counters,
         onStreamReset: () => {
           this.counters.streamResets++;
         },
         logger: this.logger,
       });
-      this.outboxes.set(toPeerId, outbox);
+      outboxes.set(toPeerId, outbox);
     }
     outbox.enqueue(bytes);
   }
@@ -697,7 +731,8 @@ export class P2pHost {
   private misbehaved(peerId: string, protocol: string, reason: P2pMisbehaviour): void {
     this.logger.warn({ peerId, protocol, reason }, 'peer misbehaved');
     this.emitter.emit('p2p.peer-misbehaved', { peerId, protocol, reason });
-    if (reason !== 'gossip-reject') this.recordOffence(peerId);
+    // Content verdicts (a node's view of validity) score and count; only framing abuse bans.
+    if (reason !== 'gossip-reject' && reason !== 'invalid-bundle') this.recordOffence(peerId);
   }
 
   /** Whether the gater lets `peerId` connect: a member that is not banned. */
@@ -768,7 +803,7 @@ export class P2pHost {
     this.connected.add(peerId);
     this.logger.debug({ peerId }, 'peer connected');
     this.emitter.emit('p2p.peer-connected', { peerId });
-    this.outboxes.get(peerId)?.onConnected();
+    for (const channel of Object.values(this.outboxes)) channel.get(peerId)?.onConnected();
   }
 
   private onPeerDisconnect(peer: PeerId): void {
@@ -804,11 +839,14 @@ export class P2pHost {
       .find((conn) => conn.status === 'open');
   }
 
-  private async openConsensusStream(peerId: string): Promise<Stream | null> {
+  private async openDirectStream(
+    channel: 'consensus' | 'txBundles',
+    peerId: string,
+  ): Promise<Stream | null> {
     if (this.state !== 'running' || !this.members.has(peerId)) return null;
     const connection = this.openConnection(peerId);
     if (connection === undefined) return null;
-    return connection.newStream(this.config.protocols.consensus, { signal: this.lifetime.signal });
+    return connection.newStream(this.config.protocols[channel], { signal: this.lifetime.signal });
   }
 
   private redialAll(): void {
@@ -852,6 +890,39 @@ export class P2pHost {
       onFrameError: (from, error) => {
         this.countFrameError(error);
         this.misbehaved(from, this.config.protocols.consensus, error.kind);
+      },
+      onStreamReset: () => {
+        this.counters.streamResets++;
+      },
+      logger: this.logger,
+    });
+  }
+
+  private onTxBundleStream(stream: Stream, connection: Connection): void {
+    const fromPeerId = connection.remotePeer.toString();
+    if (!this.members.has(fromPeerId)) {
+      stream.abort(new P2pError(P2pErrorCode.notMember, 'not a member'));
+      return;
+    }
+    const protocol = this.config.protocols.txBundles;
+    acceptConsensusStream(stream, fromPeerId, {
+      maxMessageBytes: this.config.limits.maxGossipMessageBytes,
+      counters: this.counters.txBundles,
+      deliver: (from, bytes) => {
+        void Promise.resolve(this.handlers.onTxBundle(from, bytes)).then(
+          (verdict) => {
+            if (verdict !== 'reject') return;
+            this.counters.drops.invalidBundles++;
+            this.misbehaved(from, protocol, 'invalid-bundle');
+          },
+          () => {
+            this.counters.txBundles.handlerErrors++;
+          },
+        );
+      },
+      onFrameError: (from, error) => {
+        this.countFrameError(error);
+        this.misbehaved(from, protocol, error.kind);
       },
       onStreamReset: () => {
         this.counters.streamResets++;

@@ -48,10 +48,14 @@ export interface DropCounters {
   refusedStrangers: number;
   /** Connections refused because the member is banned for misbehaviour. */
   refusedBanned: number;
+  /** Direct transaction bundles the node judged invalid (malformed or badly signed content). */
+  invalidBundles: number;
 }
 
 export interface P2pStats {
   readonly consensus: ConsensusCounters;
+  /** Transaction bundles on direct streams (one copy to each validator). */
+  readonly txBundles: ConsensusCounters;
   readonly txs: GossipCounters;
   readonly blocks: GossipCounters;
   readonly sync: RequestCounters;
@@ -86,20 +90,19 @@ function requests(): RequestCounters {
   };
 }
 
+function direct(): ConsensusCounters {
+  return { ...traffic(), streamWrites: 0, queueDrops: 0, unroutableDrops: 0, handlerErrors: 0 };
+}
+
 export function createP2pStats(): P2pStats {
   return {
-    consensus: {
-      ...traffic(),
-      streamWrites: 0,
-      queueDrops: 0,
-      unroutableDrops: 0,
-      handlerErrors: 0,
-    },
+    consensus: direct(),
+    txBundles: direct(),
     txs: gossip(),
     blocks: gossip(),
     sync: requests(),
     vault: requests(),
-    drops: { oversize: 0, garbage: 0, refusedStrangers: 0, refusedBanned: 0 },
+    drops: { oversize: 0, garbage: 0, refusedStrangers: 0, refusedBanned: 0, invalidBundles: 0 },
     redials: 0,
     streamResets: 0,
     membershipDisconnects: 0,

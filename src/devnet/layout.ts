@@ -254,7 +254,7 @@ export async function initDevnet(options: DevnetOptions): Promise<DevnetManifest
       keys: { signing: './keys/signing.json', p2p: './keys/p2p.json' },
       p2p: { listen: [`/ip4/127.0.0.1/tcp/${node.p2pPort}`], redialIntervalMs: 250 },
       api: { host: '127.0.0.1', port: node.apiPort },
-      consensus: { viewChangeTimeoutMaxMs: 4000, retransmitIntervalMs: 200 },
+      consensus: { viewChangeTimeoutMaxMs: 4000, retransmitIntervalMs: 500 },
       ...options.nodeConfig,
     };
     await writeFile(

@@ -1,6 +1,6 @@
 /**
  * Node configuration (DESIGN.md §8, STYLE.md §11): one YAML (or JSON) file per
- * node, defaults and test defaults side by side, `MEDCHAIN_*` environment
+ * node, defaults (test timers are in src/devnet/layout.ts), `MEDCHAIN_*` environment
  * overrides, and `validateConfig` that names the bad field and where the value
  * came from. The keystore passphrase is never a config value: it comes from
  * `passphraseFile` or the `MEDCHAIN_PASSPHRASE` environment variable.
@@ -88,12 +88,6 @@ export const DEFAULT_CONFIG: NodeConfig = {
   gossip: { txBundleMaxTxs: 256, txBundleIntervalMs: 5 },
   log: { level: 'info' },
 };
-
-/** Short timers for tests and the devnet on one machine (CometBFT-style test config). */
-export const TEST_CONFIG_OVERRIDES = {
-  p2p: { redialIntervalMs: 250 },
-  consensus: { viewChangeTimeoutMaxMs: 4000, retransmitIntervalMs: 200 },
-} as const;
 
 export const ENV_PREFIX = 'MEDCHAIN_';
 /** Not a config field: the keystore passphrase. */
@@ -198,7 +192,7 @@ function parseEnvValue(fieldPath: string, example: unknown, raw: string, name: s
 export interface LoadConfigOptions {
   /** Environment to read `MEDCHAIN_*` overrides from (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Applied between the file and the environment (e.g. TEST_CONFIG_OVERRIDES). */
+  /** Applied between the file and the environment. */
   readonly overrides?: unknown;
 }
 

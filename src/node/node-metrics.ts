@@ -18,7 +18,7 @@ export interface NodeCounters {
   voidBlocks(): number;
 }
 
-const PROTOCOLS = ['consensus', 'txs', 'blocks', 'sync', 'vault'] as const;
+const PROTOCOLS = ['consensus', 'txBundles', 'txs', 'blocks', 'sync', 'vault'] as const;
 
 type Sample = readonly [labels: Readonly<Record<string, string>>, value: number];
 
@@ -76,6 +76,7 @@ const SERIES: readonly Series[] = [
           stranger: s.drops.refusedStrangers,
           banned: s.drops.refusedBanned,
           'gossip-rejected': s.txs.rejected + s.blocks.rejected,
+          'invalid-bundle': s.drops.invalidBundles,
         },
       );
     },

@@ -58,7 +58,8 @@ import { STATE_ROOT_LAG_HEIGHTS } from '../ledger/state-root.js';
 import { createLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
 import { MempoolError } from '../mempool/errors.js';
-import { Mempool, isInvalidTransaction } from '../mempool/mempool.js';
+import { Mempool } from '../mempool/mempool.js';
+import { LedgerError, LedgerErrorCode } from '../ledger/errors.js';
 import { NodeBlockSource } from './block-source.js';
 import { registerNodeMetrics } from './node-metrics.js';
 import { ChainView } from './chain-view.js';
@@ -328,6 +329,8 @@ export class MedchainNode implements NodeApi {
         logger: this.logger,
         redialIntervalMs: cfg.p2p.redialIntervalMs,
         requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS,
+        // Transactions go to validators on direct streams; committed blocks are gossiped for observers.
+        subscribe: { txs: false, blocks: !this.isValidator },
         limits: {
           maxConsensusMessageBytes: this.#maxConsensusMessageBytes(),
           maxGossipMessageBytes: genesis.policy.maxBlockBytes + 512 * 1024,
@@ -344,11 +347,14 @@ export class MedchainNode implements NodeApi {
       },
     );
     const gossip = new TxGossip({
-      publish: (bundle) => p2p.publishTxBundle(bundle),
+      publish: (bundle) => {
+        for (const v of this.#validators.validators) {
+          if (v.index !== this.#selfIndex) p2p.sendTxBundle(v.peerId, bundle);
+        }
+      },
       maxTxs: cfg.gossip.txBundleMaxTxs,
       maxBytes: genesis.policy.maxBlockBytes,
       intervalMs: cfg.gossip.txBundleIntervalMs,
-      logger: this.logger.child({ module: 'gossip' }),
     });
     this.#running = {
       store,
@@ -650,9 +656,8 @@ export class MedchainNode implements NodeApi {
         const htx = decodeHashedTransaction(this.#suite, txBytes, this.#rules.limits);
         if (r.mempool.add(htx, r.chain.committedHeight) === 'added') added++;
       } catch (err) {
-        // A full mempool or an already committed transaction is not the sender's fault.
-        if (isInvalidTransaction(err) || err instanceof CodecError) verdict = 'reject';
-        else if (!(err instanceof MempoolError)) throw err;
+        if (isSendersFault(err)) verdict = 'reject';
+        else if (!(err instanceof MempoolError || err instanceof LedgerError)) throw err;
       }
     }
     if (added > 0) r.driver?.tick();
@@ -887,6 +892,17 @@ export class MedchainNode implements NodeApi {
       synced: r !== null && this.status().sync.state === 'synced',
     };
   }
+}
+
+/**
+ * Whether a transaction in a peer's bundle proves the peer misbehaved: it
+ * admitted something malformed or badly signed. A full mempool, a transaction
+ * already committed or just expired here is a matter of timing, not of fault.
+ */
+function isSendersFault(err: unknown): boolean {
+  if (err instanceof CodecError) return true;
+  if (!(err instanceof LedgerError)) return false;
+  return err.code !== LedgerErrorCode.txExpired;
 }
 
 function suiteBlockHash(suite: CryptoSuite, entry: Pick<CertifiedBlock, 'block'>): Uint8Array {

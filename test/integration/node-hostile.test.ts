@@ -1,7 +1,7 @@
 /**
  * Hostile peers against real node processes: a stranger with a valid Noise
  * key is refused; a member that sends garbage, oversize consensus frames and
- * a garbage gossip bundle is dropped and counted, and the alliance keeps
+ * a garbage transaction bundle is dropped and counted, and the alliance keeps
  * committing.
  */
 import path from 'node:path';
@@ -135,7 +135,6 @@ describe('hostile peers against real nodes', () => {
 
     const malformedBefore = await metric(target, 'medchain_consensus_dropped', 'malformed');
     const oversizeBefore = await metric(target, 'medchain_p2p_dropped', 'oversize');
-    const rejectedBefore = await metric(target, 'medchain_p2p_dropped', 'gossip-rejected');
 
     bad.sendConsensus(targetPeer, new TextEncoder().encode('definitely not CBOR'));
     bad.sendConsensus(
@@ -155,12 +154,11 @@ describe('hostile peers against real nodes', () => {
       async () => (await metric(target, 'medchain_p2p_dropped', 'oversize')) > oversizeBefore,
       20_000,
     );
-    await waitFor('the gossip mesh', () => bad.gossipSubscribers('txs').length > 0, 20_000);
-    await bad.publishTxBundle(new TextEncoder().encode('garbage bundle'));
+    const invalidBefore = await metric(target, 'medchain_p2p_dropped', 'invalid-bundle');
+    bad.sendTxBundle(targetPeer, new TextEncoder().encode('garbage bundle'));
     await waitFor(
       'the garbage bundle to be rejected',
-      async () =>
-        (await metric(target, 'medchain_p2p_dropped', 'gossip-rejected')) > rejectedBefore,
+      async () => (await metric(target, 'medchain_p2p_dropped', 'invalid-bundle')) > invalidBefore,
       20_000,
     );
     await bad.stop();

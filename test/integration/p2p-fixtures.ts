@@ -102,6 +102,7 @@ export interface NodeOptions {
   readonly limits?: Partial<P2pLimits>;
   readonly requestTimeoutMs?: number;
   readonly peerBanMs?: number;
+  readonly subscribe?: { readonly txs?: boolean; readonly blocks?: boolean };
 }
 
 export async function createNode(
@@ -123,6 +124,7 @@ export async function createNode(
         ? {}
         : { requestTimeoutMs: options.requestTimeoutMs }),
       ...(options.peerBanMs === undefined ? {} : { peerBanMs: options.peerBanMs }),
+      ...(options.subscribe === undefined ? {} : { subscribe: options.subscribe }),
     },
     handlers,
   );

@@ -45,6 +45,7 @@ describe('p2p options', () => {
   it('names protocols and topics after the chain id', () => {
     expect(protocolIds('alliance-1')).toEqual({
       consensus: '/medchain/alliance-1/consensus/1',
+      txBundles: '/medchain/alliance-1/tx-bundles/1',
       sync: '/medchain/alliance-1/sync/1',
       vault: '/medchain/alliance-1/vault/1',
       txsTopic: '/medchain/alliance-1/txs/1',
