@@ -38,7 +38,8 @@ import type {
   SubmitResult,
   TxLookup,
 } from '../api/types.js';
-import { bytesEqual, CodecError } from '../codec/index.js';
+import { bytesEqual, CodecError, toHex } from '../codec/index.js';
+import { getMember } from '../contracts/queries.js';
 import { getSuite } from '../crypto/index.js';
 import { loadKeystore } from '../crypto/keystore.js';
 import type { CryptoSuite, KeyPair } from '../crypto/suite.js';
@@ -85,6 +86,8 @@ const SYNC_REQUEST_TIMEOUT_MS = 10_000;
 /** A proposal's timestamp may run this far ahead of our clock. */
 const MAX_CLOCK_DRIFT_MS = 30_000;
 const DRIVER_TICK_INTERVAL_MS = 20;
+/** Signers remembered by `#noteSigner` before the set starts over. */
+const MAX_SIGNERS_SEEN = 4096;
 /** Most transactions accepted in one gossiped bundle (senders bundle far fewer; bytes bound it too). */
 const MAX_BUNDLE_TXS = 10_000;
 
@@ -607,9 +610,28 @@ export class MedchainNode implements NodeApi {
     r.executor.enqueue(entry, blockHash, txs);
   }
 
+  /**
+   * Certified members sign most transactions: tell the suite, so it keeps
+   * precomputed tables for their keys (SM2 verifies several times faster;
+   * bounded inside the suite). Checked once per signer seen here.
+   */
+  #noteSigner(r: Running, signer: Uint8Array): void {
+    const key = toHex(signer);
+    if (this.#signersSeen.has(key)) return;
+    if (this.#signersSeen.size >= MAX_SIGNERS_SEEN) this.#signersSeen.clear();
+    this.#signersSeen.add(key);
+    if (getMember({ get: (k) => r.store.state.getSync(k) }, signer)) {
+      this.#suite.registerKnownSigner(signer);
+    }
+  }
+  readonly #signersSeen = new Set<string>();
+
   #onStored(committed: CommittedBlock): void {
     const r = this.#running;
     if (!r) return;
+    for (const e of committed.events) {
+      if (e.type === 'member.certified') this.#suite.registerKnownSigner(e.member);
+    }
     r.driver?.executed(committed.height, committed.stateRoot);
     r.mempool.evictExpired(committed.height + 1);
     this.metrics.blockCommitted(committed.block.txs.length, committed.commitLatencyMs / 1000);
@@ -654,7 +676,10 @@ export class MedchainNode implements NodeApi {
     for (const txBytes of txs) {
       try {
         const htx = decodeHashedTransaction(this.#suite, txBytes, this.#rules.limits);
-        if (r.mempool.add(htx, r.chain.committedHeight) === 'added') added++;
+        if (r.mempool.add(htx, r.chain.committedHeight) === 'added') {
+          added++;
+          this.#noteSigner(r, htx.tx.signer);
+        }
       } catch (err) {
         if (isSendersFault(err)) verdict = 'reject';
         else if (!(err instanceof MempoolError || err instanceof LedgerError)) throw err;
@@ -822,6 +847,7 @@ export class MedchainNode implements NodeApi {
       if (r.chain.isCommitted(htx.hash)) return { hash: htx.hash, duplicate: true };
       const status = r.mempool.add(htx, r.chain.committedHeight);
       if (status === 'added') {
+        this.#noteSigner(r, htx.tx.signer);
         r.gossip.add(htx.bytes);
         r.driver?.tick();
       }
