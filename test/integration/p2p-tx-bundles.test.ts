@@ -53,9 +53,9 @@ describe('transaction bundles on direct streams (4 hosts)', () => {
     expect(b.handlers.txBundles.length).toBe(before + 8);
     expect(b.host.connectedPeers()).toContain(a.key.peerId);
     b.handlers.verdict = () => 'accept';
-    expect(() => { a.host.sendTxBundle(b.key.peerId, new Uint8Array(64 * 1024 + 1)); }).toThrow(
-      expect.objectContaining({ code: P2pErrorCode.messageTooLarge }) as P2pError,
-    );
+    expect(() => {
+      a.host.sendTxBundle(b.key.peerId, new Uint8Array(64 * 1024 + 1));
+    }).toThrow(expect.objectContaining({ code: P2pErrorCode.messageTooLarge }) as P2pError);
   });
 
   it('gives blocks only to hosts subscribed to the topic', async () => {
