@@ -38,8 +38,9 @@ import {
   usageError,
 } from './common.js';
 import type { CommandContext, JsonValue } from './common.js';
+import { DEFAULT_NODE_URL, NODE_ENV } from './node-client.js';
 
-export const DEFAULT_NODE_URL = 'http://127.0.0.1:7101';
+export { asJson } from './node-client.js';
 
 export interface ActorOptions {
   readonly node?: string;
@@ -62,7 +63,7 @@ export function actorOptions(command: Command): Command {
   return command
     .option(
       '--node <url>',
-      `API of the node to talk to (default ${DEFAULT_NODE_URL}; with --devnet, the --as institution's node)`,
+      `API of the node to talk to (default $${NODE_ENV} or ${DEFAULT_NODE_URL}; with --devnet, the --as institution's node)`,
     )
     .option(
       '--devnet <dir>',
@@ -176,7 +177,7 @@ export async function resolveActor(ctx: CommandContext<ActorOptions>): Promise<R
   }
   for (const file of o.unwrapKey ?? []) unwrapKeys.push(await loadKeystore(file, passphrase));
   const session = await MedicalSession.open({
-    baseUrl: url ?? DEFAULT_NODE_URL,
+    baseUrl: url ?? ctx.io.env[NODE_ENV] ?? DEFAULT_NODE_URL,
     signer,
     unwrapKeys,
     ...(o.timeout === undefined ? {} : { timeoutMs: o.timeout }),
@@ -270,11 +271,6 @@ export function printCommitted(
         ]),
       ].join('\n'),
   );
-}
-
-/** For `--json` commands that print API JSON as is. */
-export function asJson(value: unknown): JsonValue {
-  return value as JsonValue;
 }
 
 export function requireToken(what: string, value: string): string {

@@ -21,6 +21,6 @@ export function nodeClient(io: CliIo, url: string | undefined): MedchainClient {
 }
 
 /** API responses are JSON already: hand them to `ctx.result` as they are. */
-export function asJson(value: object): JsonValue {
+export function asJson(value: unknown): JsonValue {
   return value as JsonValue;
 }
