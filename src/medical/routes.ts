@@ -268,6 +268,29 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
     );
   }
 
+  /**
+   * The start of every per-institution list: the signer, the query and list
+   * options, the institution (404 if unknown), and the rule that only its
+   * staff and the regulator may read it — checked in that order.
+   */
+  async function institutionList(
+    request: FastifyRequest<{ Params: { institutionId: string } }>,
+    what: string,
+    extraQueryKeys: readonly string[] = [],
+  ): Promise<{
+    principal: Principal;
+    query: Query;
+    options: ListOptions;
+    institution: Institution;
+  }> {
+    const principal = await authenticate(request);
+    const query = queryOf(request);
+    const options = listOptions(query, extraQueryKeys);
+    const institution = institutionOr404(request.params.institutionId);
+    requireStaffOrOversight(principal, institution.id, what);
+    return { principal, query, options, institution };
+  }
+
   function requireStaffOrOversight(
     principal: Principal,
     institutionId: string,
@@ -547,10 +570,7 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       '/v1/institutions/:institutionId/grants',
       { schema: { params: paramsSchema({ institutionId: INSTITUTION_SOURCE }) } },
       async (request: FastifyRequest<{ Params: { institutionId: string } }>) => {
-        const principal = await authenticate(request);
-        const options = listOptions(queryOf(request));
-        const institution = institutionOr404(request.params.institutionId);
-        requireStaffOrOversight(principal, institution.id, 'the grants held');
+        const { options, institution } = await institutionList(request, 'the grants held');
         const grantee: Grantee = { kind: 'institution', institution: institution.id };
         const grants = await grantsFromIndex(
           indexes,
@@ -593,10 +613,7 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       '/v1/institutions/:institutionId/records',
       { schema: { params: paramsSchema({ institutionId: INSTITUTION_SOURCE }) } },
       async (request: FastifyRequest<{ Params: { institutionId: string } }>) => {
-        const principal = await authenticate(request);
-        const options = listOptions(queryOf(request));
-        const institution = institutionOr404(request.params.institutionId);
-        requireStaffOrOversight(principal, institution.id, 'the records');
+        const { options, institution } = await institutionList(request, 'the records');
         const records = await recordsFromIndex(
           indexes,
           state,
@@ -612,11 +629,10 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       '/v1/institutions/:institutionId/referrals',
       { schema: { params: paramsSchema({ institutionId: INSTITUTION_SOURCE }) } },
       async (request: FastifyRequest<{ Params: { institutionId: string } }>) => {
-        const principal = await authenticate(request);
-        const query = queryOf(request);
-        const options = listOptions(query, ['direction', 'open']);
-        const institution = institutionOr404(request.params.institutionId);
-        requireStaffOrOversight(principal, institution.id, 'the referrals');
+        const { query, options, institution } = await institutionList(request, 'the referrals', [
+          'direction',
+          'open',
+        ]);
         const direction = query.direction ?? 'incoming';
         if (direction !== 'incoming' && direction !== 'outgoing') {
           throw new InvalidInputError('direction', 'expected incoming or outgoing');
@@ -682,10 +698,7 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       '/v1/institutions/:institutionId/members',
       { schema: { params: paramsSchema({ institutionId: INSTITUTION_SOURCE }) } },
       async (request: FastifyRequest<{ Params: { institutionId: string } }>) => {
-        const principal = await authenticate(request);
-        const options = listOptions(queryOf(request));
-        const institution = institutionOr404(request.params.institutionId);
-        requireStaffOrOversight(principal, institution.id, 'the members');
+        const { options, institution } = await institutionList(request, 'the members');
         const members = await membersOf(indexes, state, institution.id, options);
         const height = deps.height();
         return {
@@ -774,10 +787,7 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       '/v1/audit/institutions/:institutionId',
       { schema: { params: paramsSchema({ institutionId: INSTITUTION_SOURCE }) } },
       async (request: FastifyRequest<{ Params: { institutionId: string } }>) => {
-        const principal = await authenticate(request);
-        const options = listOptions(queryOf(request));
-        const institution = institutionOr404(request.params.institutionId);
-        requireStaffOrOversight(principal, institution.id, 'the audit trail');
+        const { options, institution } = await institutionList(request, 'the audit trail');
         const events = await auditTrail(
           indexes,
           state,
