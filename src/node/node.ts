@@ -351,9 +351,7 @@ export class MedchainNode implements NodeApi {
     );
     const gossip = new TxGossip({
       publish: (bundle) => {
-        for (const v of this.#validators.validators) {
-          if (v.index !== this.#selfIndex) p2p.sendTxBundle(v.peerId, bundle);
-        }
+        for (const peer of this.#otherValidatorPeers()) p2p.sendTxBundle(peer, bundle);
       },
       maxTxs: cfg.gossip.txBundleMaxTxs,
       maxBytes: genesis.policy.maxBlockBytes,
@@ -373,9 +371,6 @@ export class MedchainNode implements NodeApi {
       api: null,
       followTimer: null,
     };
-    p2p.on('p2p.peer-connected', () => {
-      this.metrics.observeStatus(this.status());
-    });
     await p2p.start();
 
     // Catch up before voting: a restarted validator rejoins at the chain's head.
@@ -396,13 +391,11 @@ export class MedchainNode implements NodeApi {
           if (peer) this.#sendConsensus(p2p, peer, bytes);
         },
         broadcast: (bytes) => {
-          for (const v of this.#validators.validators) {
-            if (v.index !== this.#selfIndex) this.#sendConsensus(p2p, v.peerId, bytes);
-          }
+          for (const peer of this.#otherValidatorPeers()) this.#sendConsensus(p2p, peer, bytes);
         },
+        // The replica certified exactly this block: its certificate names the block's hash.
         execute: (entry) => {
-          const txs = replica.source.hashedTxs(entry.block);
-          this.#commit(entry, suiteBlockHash(suite, entry), txs);
+          this.#commit(entry, entry.certificate.blockHash, replica.source.hashedTxs(entry.block));
         },
         onViewChanged: (view) => {
           this.#view = view;
@@ -498,7 +491,7 @@ export class MedchainNode implements NodeApi {
         crypto,
         blockSource: source,
         chain,
-        hashBlock: (block) => suiteBlockHash(this.#suite, { block }),
+        hashBlock: (block) => blockHash(this.#suite, block.header),
       },
       {
         committedHeight: store.latestHeight(),
@@ -537,6 +530,12 @@ export class MedchainNode implements NodeApi {
         'consensus message not sent',
       );
     }
+  }
+
+  #otherValidatorPeers(): string[] {
+    return this.#validators.validators
+      .filter((v) => v.index !== this.#selfIndex)
+      .map((v) => v.peerId);
   }
 
   #memberPeers(): MemberPeer[] {
@@ -589,13 +588,13 @@ export class MedchainNode implements NodeApi {
   // ------------------------------------------------------------------ committing
 
   /** A block is final (consensus, sync or gossip): record it and hand it to the executor. */
-  #commit(entry: CertifiedBlock, blockHash: Uint8Array, txs: readonly HashedTransaction[]): void {
+  #commit(entry: CertifiedBlock, hash: Uint8Array, txs: readonly HashedTransaction[]): void {
     const r = this.#need();
     const height = entry.block.header.height;
     if (height <= r.chain.committedHeight) {
       // Already committed by another path (sync during start-up, gossip): it must be the same block.
       const known = r.chain.getCertifiedBlock(height);
-      if (known && !bytesEqual(suiteBlockHash(this.#suite, known), blockHash)) {
+      if (known && !bytesEqual(known.certificate.blockHash, hash)) {
         this.#halt(
           new NodeError('NODE_FORK', `two different blocks committed at height ${height}`, {
             height,
@@ -605,9 +604,9 @@ export class MedchainNode implements NodeApi {
       return;
     }
     const hashes = txs.map((t) => t.hash);
-    r.chain.noteCommitted(entry, blockHash, hashes);
+    r.chain.noteCommitted(entry, hash, hashes);
     r.mempool.removeCommitted(hashes);
-    r.executor.enqueue(entry, blockHash, txs);
+    r.executor.enqueue(entry, hash, txs);
   }
 
   /**
@@ -877,7 +876,7 @@ export class MedchainNode implements NodeApi {
       r.store.receipts.forBlock(height),
     ]);
     if (!block || !certificate) return undefined;
-    return { block, certificate, receipts, hash: suiteBlockHash(this.#suite, { block }) };
+    return { block, certificate, receipts, hash: certificate.blockHash };
   }
 
   latestHeight(): number {
@@ -929,8 +928,4 @@ function isSendersFault(err: unknown): boolean {
   if (err instanceof CodecError) return true;
   if (!(err instanceof LedgerError)) return false;
   return err.code !== LedgerErrorCode.txExpired;
-}
-
-function suiteBlockHash(suite: CryptoSuite, entry: Pick<CertifiedBlock, 'block'>): Uint8Array {
-  return blockHash(suite, entry.block.header);
 }
