@@ -1,3 +1,4 @@
+import { encode as cborgEncode, rfc8949EncodeOptions } from 'cborg';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -70,6 +71,21 @@ describe('codec: round trip', () => {
         const back = decode(bytes);
         expect(back).toEqual(value);
         expect(bytesEqual(encode(back), bytes)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('orders map keys exactly as RFC 8949 (bytewise over the encoded keys) does', () => {
+    // The codec uses cborg's faster length-first sorter; for text keys the two agree.
+    const key = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.string({ unit: 'grapheme', minLength: 20, maxLength: 300 }),
+    );
+    const map = fc.dictionary(key, codecValue, { maxKeys: 12, noNullPrototype: true });
+    fc.assert(
+      fc.property(fc.oneof(map, fc.array(map, { maxLength: 3 })), (value) => {
+        expect(toHex(encode(value))).toBe(toHex(cborgEncode(value, rfc8949EncodeOptions)));
       }),
       { numRuns: 500 },
     );
