@@ -417,12 +417,17 @@ export function indexOps(
     type: 'del',
     key: indexKey(ref.index, ref.key, ref.suffix),
   }));
+  // Contracts pass one value object to several indexes (an audit event is
+  // stored under its record, patient and institutions): encode it once.
+  const encoded = new Map<CodecValue, Uint8Array>();
   for (const [i, entry] of entries.entries()) {
-    ops.push({
-      type: 'put',
-      key: indexKey(entry.index, entry.key, entry.suffix),
-      value: encodeStored(entry.value ?? null, `indexEntries[${i}].value`),
-    });
+    const value = entry.value ?? null;
+    let bytes = encoded.get(value);
+    if (bytes === undefined) {
+      bytes = encodeStored(value, `indexEntries[${i}].value`);
+      if (typeof value === 'object' && value !== null) encoded.set(value, bytes);
+    }
+    ops.push({ type: 'put', key: indexKey(entry.index, entry.key, entry.suffix), value: bytes });
   }
   return ops;
 }
