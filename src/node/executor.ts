@@ -25,6 +25,7 @@ import type { ContractEvent } from '../contracts/events.js';
 import type { BlockExecution, ExecuteBlockInput } from '../contracts/execute.js';
 import type { StateReader } from '../contracts/overlay.js';
 import type { ChainView } from './chain-view.js';
+import { StateCache } from './state-cache.js';
 
 /** The deterministic state machine (src/contracts), bound to the chain's suite and genesis. */
 export interface ContractEngine {
@@ -75,11 +76,13 @@ export class Executor {
   #running: Promise<void> | null = null;
   #failed = false;
   #nextHeight: number;
+  readonly #state: StateCache;
   voidBlocks = 0;
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
     this.#nextHeight = options.store.latestHeight() + 1;
+    this.#state = new StateCache((key) => options.store.state.getSync(key));
   }
 
   /** Recent state roots from the store, so the lag rule works right after a restart. */
@@ -142,7 +145,7 @@ export class Executor {
       throw new InvariantError('state root of an executed height is unknown', { height });
     }
     const txHashes = job.txs.map((t) => t.hash);
-    const state = { get: (key: Uint8Array) => store.state.getSync(key) };
+    const state = this.#state;
     let result: BlockExecution;
     if (bytesEqual(block.header.stateRoot, expectedHeaderRoot)) {
       result = engine.executeBlock(state, { block, txHashes, prevStateRoot });
@@ -190,6 +193,7 @@ export class Executor {
       ],
       indexRemovals: result.indexRemovals,
     });
+    state.apply(result.stateChanges);
     chain.noteStored(height, result.stateRoot);
     this.#o.onStored({
       height,
