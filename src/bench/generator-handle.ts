@@ -167,7 +167,8 @@ export class GeneratorHandle {
   async stop(timeoutMs = 5000): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     try {
-      if (this.#child.connected) this.#child.send(toWire({ type: 'exit' } satisfies ToGenerator) as Serializable);
+      if (this.#child.connected)
+        this.#child.send(toWire({ type: 'exit' } satisfies ToGenerator) as Serializable);
     } catch {
       // already gone
     }

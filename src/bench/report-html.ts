@@ -248,7 +248,7 @@ export function renderHtml(report: BenchReport): string {
       : ([
           [
             'calibration',
-            `${c.verifyPerSecPerCore} verifies/s/core side by side (${c.verifyPerSecAlone} alone, known key ${c.knownKeyVerifyPerSecPerCore}), ${c.cores} cores, ${c.messageBytes}-byte messages`,
+            `${c.verifyPerSecPerCore} verifies/s/core side by side (${c.verifyPerSecAlone} alone, known key ${c.knownKeyVerifyPerSecPerCore}), ${c.cores} cores, ${c.messageBytes}-byte messages; the bound uses the ${report.boundBasis ?? 'plain'} rate`,
           ],
         ] as [string, unknown][])),
     ['config', report.config],

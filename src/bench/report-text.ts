@@ -2,6 +2,7 @@
  * The human summary of a report: the setup line, one row per step, the
  * nodes of the headline step, faults and profile tops.
  */
+import { boundRate } from './calibrate.js';
 import type { BenchReport, StepReport } from './report.js';
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -35,7 +36,7 @@ export function renderSummary(report: BenchReport): string {
   if (report.calibration !== null) {
     const c = report.calibration;
     out.push(
-      `bound: ${num(c.verifyPerSecPerCore)} verifies/s/core (${c.suite}, ${c.cores} cores side by side; ${num(c.verifyPerSecAlone)} alone; known key ${num(c.knownKeyVerifyPerSecPerCore)}) × ${c.cores} ÷ ${report.config.nodes} nodes = ${num(report.boundTps)} tx/s`,
+      `bound: ${num(boundRate(c, report.boundBasis ?? 'plain'))} verifies/s/core (${c.suite}, ${report.boundBasis ?? 'plain'}, ${c.cores} cores side by side; plain ${num(c.verifyPerSecPerCore)}, ${num(c.verifyPerSecAlone)} alone; known key ${num(c.knownKeyVerifyPerSecPerCore)}) × ${c.cores} ÷ ${report.config.nodes} nodes = ${num(report.boundTps)} tx/s`,
     );
   }
   out.push('');

@@ -6,7 +6,7 @@
  * (./report-csv.ts, ./report-html.ts, ./report-text.ts).
  */
 import type { SuiteId } from '../crypto/suite.js';
-import type { Calibration } from './calibrate.js';
+import type { BoundBasis, Calibration } from './calibrate.js';
 import type { SeriesPoint, StepMeasurement } from './collector.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { GeneratorRunStats } from './generator-protocol.js';
@@ -154,6 +154,8 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   readonly calibration: Calibration | null;
   readonly boundTps: number | null;
+  /** Which verification rate the bound uses (./calibrate.ts `BoundBasis`). */
+  readonly boundBasis: BoundBasis | null;
   readonly summary: BenchSummary;
   readonly steps: readonly StepReport[];
   readonly profiles: readonly ProfileSummary[];

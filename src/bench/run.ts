@@ -36,7 +36,7 @@ import { silentLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
 import { buildMemberCertify, unsignedTransaction } from '../records/builders.js';
 import { boundOf, calibrate } from './calibrate.js';
-import type { Calibration } from './calibrate.js';
+import type { BoundBasis, Calibration } from './calibrate.js';
 import { nowMs, delay } from './clock.js';
 import { BenchCollector } from './collector.js';
 import { parseCpuProfile, profileTimeOf, summarizeCpuProfile } from './cpu-profile.js';
@@ -1178,7 +1178,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
   checkAborted(o.signal);
   const nodeCount = o.targets === null ? o.nodes + o.observers : o.targets.length;
-  const boundTps = calibration === null ? null : boundOf(calibration, nodeCount);
+  // Certified signers are verified with the nodes' known-key tables.
+  const boundBasis: BoundBasis = signerRoleOf(o.workload) === null ? 'plain' : 'known-key';
+  const boundTps = calibration === null ? null : boundOf(calibration, nodeCount, boundBasis);
 
   const sessions: Running[] = [];
   try {
@@ -1270,6 +1272,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       machine,
       calibration,
       boundTps,
+      boundBasis: calibration === null ? null : boundBasis,
       summary: summarize(description, steps, boundTps, o.sweep !== null),
       steps,
       profiles,

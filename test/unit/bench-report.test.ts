@@ -186,6 +186,7 @@ function report(steps: StepReport[], isSweep: boolean): BenchReport {
       knownKeyVerifyPerSecPerCore: 6100,
     },
     boundTps: 3000,
+    boundBasis: 'known-key',
     summary: summarize(describeSetup(CONFIG, MACHINE), steps, 3000, isSweep),
     steps,
     profiles: [],
@@ -319,7 +320,7 @@ describe('HTML and text', () => {
     const text = renderSummary(report(SWEEP, true));
     for (const s of SWEEP) expect(text).toContain(s.label);
     expect(text).toMatch(/saturation: 1,500 tx\/s committed; at 80%: p50 133\.3 ms, p99 400\.0 ms/);
-    expect(text).toContain('bound: 6,000 verifies/s/core');
+    expect(text).toContain('bound: 6,100 verifies/s/core (intl, known-key,');
     expect(text).toContain('/out/report.html');
   });
 });
