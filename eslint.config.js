@@ -49,6 +49,15 @@ export default tseslint.config(
     },
     rules: {
       'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        ...['crypto', 'node:crypto'].map((name) => ({
+          name,
+          importNames: ['generateKeyPairSync', 'generateKeyPair'],
+          message:
+            'Node 20 can deadlock exporting a key these made (src/crypto/intl.ts freshKeyPair): import 32 random bytes instead.',
+        })),
+      ],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': [
         'error',

@@ -4,6 +4,7 @@
  * (./generator-protocol.ts) into awaited calls with deadlines.
  */
 import { fork } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { ChildProcess, Serializable } from 'node:child_process';
 import { MedchainError } from '../errors.js';
 import { builtBenchModule } from './built-module.js';
@@ -19,6 +20,20 @@ import type {
 import { fromWire, toWire } from './generator-protocol.js';
 
 export class GeneratorError extends MedchainError {}
+
+/** `, state S (sleeping) in ep_poll` from /proc on Linux; '' where it cannot be read. */
+async function processState(pid: number): Promise<string> {
+  try {
+    const [status, wchan] = await Promise.all([
+      readFile(`/proc/${pid}/status`, 'utf8'),
+      readFile(`/proc/${pid}/wchan`, 'utf8').catch(() => ''),
+    ]);
+    const state = /^State:\s*(.+)$/m.exec(status)?.[1]?.trim() ?? '?';
+    return `, state ${state}${wchan !== '' && wchan !== '0' ? ` in ${wchan}` : ''}`;
+  } catch {
+    return '';
+  }
+}
 
 type Waiter = {
   readonly type: FromGenerator['type'];
@@ -98,11 +113,12 @@ export class GeneratorHandle {
         if (at >= 0) this.#waiters.splice(at, 1);
         const pid = this.#child.pid;
         const cpu = pid === undefined ? Promise.resolve(null) : sampleProcess(pid, 0);
-        void cpu.then((sample) => {
+        const where = pid === undefined ? Promise.resolve('') : processState(pid);
+        void Promise.all([cpu, where]).then(([sample, state_]) => {
           const state =
             sample === null
               ? 'its process is gone'
-              : `its process (pid ${pid ?? '?'}) has used ${sample.cpuSeconds.toFixed(1)} s of CPU; rerun with MEDCHAIN_BENCH_DEBUG=1 for its phase log`;
+              : `its process (pid ${pid ?? '?'}${state_}) has used ${sample.cpuSeconds.toFixed(1)} s of CPU; rerun with MEDCHAIN_BENCH_DEBUG=1 for its phase log`;
           reject(
             new GeneratorError(
               'BENCH_GENERATOR_TIMEOUT',

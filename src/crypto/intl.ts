@@ -18,7 +18,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   randomBytes as nodeRandomBytes,
   sign as nodeSign,
@@ -341,13 +340,36 @@ function open(key: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array
 
 // ---------------------------------------------------------------- key wrap
 
+/**
+ * A fresh key pair is 32 random bytes imported as a private key, never
+ * `generateKeyPairSync`: on Node 20 a garbage collection during the export of
+ * a key that call made can run the destructor of its key-generation job, which
+ * takes the key's lock that the export already holds, and the process hangs
+ * for good (seen in the load generator, which seals thousands of records; gdb:
+ * ExportJWKEdKey → GC → ~KeyGenJob → uv_mutex_lock). Every 32-byte string is a
+ * valid Ed25519 seed and X25519 scalar.
+ *
+ * The import is a raw JWK (`d`), about 10× faster than PKCS#8 through
+ * OpenSSL 3's decoders. Node reads only `d` of a private OKP JWK (`x` must be
+ * a string, and the public key is derived from `d`); test/unit/crypto.test.ts
+ * checks the derived public keys against @noble/curves.
+ */
+function freshKeyPair(crv: 'Ed25519' | 'X25519'): {
+  secret: Uint8Array;
+  key: KeyObject;
+  publicKey: Uint8Array;
+} {
+  const secret = u8(nodeRandomBytes(PRIVATE_KEY_LENGTH));
+  const key = createPrivateKey({
+    key: { kty: 'OKP', crv, d: buf(secret).toString('base64url'), x: '' },
+    format: 'jwk',
+  });
+  return { secret, key, publicKey: jwkField(createPublicKey(key), 'x') };
+}
+
 function generateEncryptionKeyPair(): EncryptionKeyPair {
-  const { privateKey } = generateKeyPairSync('x25519');
-  return {
-    suite: 'intl',
-    privateKey: jwkField(privateKey, 'd'),
-    publicKey: jwkField(createPublicKey(privateKey), 'x'),
-  };
+  const { secret, publicKey } = freshKeyPair('X25519');
+  return { suite: 'intl', privateKey: secret, publicKey };
 }
 
 function encryptionKeyPairFromSigningKey(privateKey: Uint8Array): EncryptionKeyPair {
@@ -398,11 +420,12 @@ function wrapKey(dataKey: Uint8Array, recipientPublicKey: Uint8Array): Uint8Arra
     );
   }
   const recipient = importX25519PublicKey(recipientPublicKey);
-  const ephemeral = generateKeyPairSync('x25519');
-  const epk = jwkField(ephemeral.publicKey, 'x');
+  const ephemeral = freshKeyPair('X25519');
+  ephemeral.secret.fill(0);
+  const epk = ephemeral.publicKey;
   let shared: Buffer;
   try {
-    shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
+    shared = diffieHellman({ privateKey: ephemeral.key, publicKey: recipient });
   } catch (cause) {
     throw new CryptoError(
       CryptoErrorCode.invalidKey,
@@ -455,12 +478,8 @@ export const intlSuite: CryptoSuite = Object.freeze({
   },
 
   generateKeyPair(): KeyPair {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    return {
-      suite: 'intl',
-      privateKey: jwkField(privateKey, 'd'),
-      publicKey: jwkField(createPublicKey(privateKey), 'x'),
-    };
+    const { secret, publicKey } = freshKeyPair('Ed25519');
+    return { suite: 'intl', privateKey: secret, publicKey };
   },
   keyPairFromPrivateKey,
   sign,

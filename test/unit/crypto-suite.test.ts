@@ -3,7 +3,7 @@
  * sign/verify with domain separation, garbage never throwing, AEAD and key wrap.
  */
 import fc from 'fast-check';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { CryptoError, DOMAIN, SUITE_IDS, getSuite } from '../../src/crypto/index.js';
 import type { CryptoSuite, DomainTag } from '../../src/crypto/index.js';
@@ -417,5 +417,35 @@ describe('gm signature edge cases', () => {
     expect(
       intl.verify(DOMAIN.tx, CHAIN, message, intl.sign(DOMAIN.tx, CHAIN, message, k2), d.publicKey),
     ).toBe(true);
+  });
+});
+
+describe('intl fresh keys', () => {
+  const intl = getSuite('intl');
+
+  it('derive public keys as RFC 8032 and RFC 7748 do (the raw-JWK import reads only d)', () => {
+    for (let i = 0; i < 20; i++) {
+      const signing = intl.generateKeyPair();
+      expect(signing.privateKey).toHaveLength(32);
+      expect(Buffer.from(signing.publicKey).toString('hex')).toBe(
+        Buffer.from(ed25519.getPublicKey(signing.privateKey)).toString('hex'),
+      );
+      const encryption = intl.generateEncryptionKeyPair();
+      expect(Buffer.from(encryption.publicKey).toString('hex')).toBe(
+        Buffer.from(x25519.getPublicKey(encryption.privateKey)).toString('hex'),
+      );
+    }
+  });
+
+  it('are fresh every time, and a wrap made with a fresh ephemeral key opens', () => {
+    const a = intl.generateEncryptionKeyPair();
+    const b = intl.generateEncryptionKeyPair();
+    expect(Buffer.from(a.privateKey).equals(Buffer.from(b.privateKey))).toBe(false);
+    const dataKey = intl.randomBytes(32);
+    const w1 = intl.wrapKey(dataKey, a.publicKey);
+    const w2 = intl.wrapKey(dataKey, a.publicKey);
+    expect(Buffer.from(w1.subarray(0, 32)).equals(Buffer.from(w2.subarray(0, 32)))).toBe(false);
+    expect(intl.unwrapKey(w1, a.privateKey)).toEqual(dataKey);
+    expect(() => intl.unwrapKey(w1, b.privateKey)).toThrow(CryptoError);
   });
 });
