@@ -4,8 +4,8 @@
  * (./generator-protocol.ts) into awaited calls with deadlines.
  */
 import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import type { ChildProcess, Serializable } from 'node:child_process';
 import { MedchainError } from '../errors.js';
 import { builtBenchModule } from './built-module.js';
 import { sampleProcess } from './node-probe.js';
@@ -17,7 +17,6 @@ import type {
   GeneratorRunStats,
   ToGenerator,
 } from './generator-protocol.js';
-import { fromWire, toWire } from './generator-protocol.js';
 
 export class GeneratorError extends MedchainError {}
 
@@ -53,7 +52,7 @@ export class GeneratorHandle {
     this.index = index;
     this.#child = child;
     child.on('message', (raw: unknown) => {
-      this.#dispatch(fromWire(raw) as FromGenerator);
+      this.#dispatch(raw as FromGenerator);
     });
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code) => {
@@ -70,6 +69,7 @@ export class GeneratorHandle {
   /** Forks generator `index` with `nodeArgs` (e.g. `--cpu-prof`). */
   static start(index: number, nodeArgs: readonly string[] = []): GeneratorHandle {
     const child = fork(builtBenchModule('generator'), [], {
+      serialization: 'advanced',
       execArgv: [...nodeArgs],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -102,7 +102,7 @@ export class GeneratorHandle {
 
   #send(message: ToGenerator): void {
     if (this.#failure !== null) throw this.#failure;
-    this.#child.send(toWire(message) as Serializable);
+    this.#child.send(message);
   }
 
   #await<T extends FromGenerator>(type: T['type'], timeoutMs: number, what: string): Promise<T> {
@@ -183,8 +183,7 @@ export class GeneratorHandle {
   async stop(timeoutMs = 5000): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     try {
-      if (this.#child.connected)
-        this.#child.send(toWire({ type: 'exit' } satisfies ToGenerator) as Serializable);
+      if (this.#child.connected) this.#child.send({ type: 'exit' } satisfies ToGenerator);
     } catch {
       // already gone
     }

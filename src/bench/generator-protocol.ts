@@ -1,9 +1,7 @@
 /**
  * Messages between the harness and a load-generator process (./generator.ts),
- * over the `child_process.fork` IPC channel as JSON, typed arrays as base64
- * (`toWire` / `fromWire`). Not `serialization: 'advanced'`: on Node 20 its
- * reader can stall with a message half-read until more data arrives
- * (nodejs/node#55834), which here left `prepare` unanswered at random.
+ * over the `child_process.fork` IPC channel with `serialization: 'advanced'`
+ * (structured clone: typed arrays cross without copying into JSON).
  *
  *   harness → generator: init → ready; prepare → prepared; run → progress… → done;
  *                        retarget (a node crashed: send its share elsewhere); exit
@@ -131,50 +129,3 @@ export interface GeneratorErrorMessage {
 
 export type FromGenerator =
   GeneratorReady | GeneratorPrepared | GeneratorProgress | GeneratorDone | GeneratorErrorMessage;
-
-const TYPED_ARRAYS = { Uint8Array, Uint16Array, Uint32Array, Float64Array } as const;
-type TypedArrayName = keyof typeof TYPED_ARRAYS;
-
-/** A typed array on the wire. */
-interface WireTypedArray {
-  readonly $typed: TypedArrayName;
-  readonly base64: string;
-}
-
-function typedArrayName(value: ArrayBufferView): TypedArrayName | undefined {
-  const name = value.constructor.name;
-  return name in TYPED_ARRAYS ? (name as TypedArrayName) : undefined;
-}
-
-function isWireTypedArray(value: object): value is WireTypedArray {
-  const v = value as Partial<WireTypedArray>;
-  return typeof v.$typed === 'string' && typeof v.base64 === 'string' && v.$typed in TYPED_ARRAYS;
-}
-
-/** A message as plain JSON data: every typed array becomes `{ $typed, base64 }`. */
-export function toWire(value: unknown): unknown {
-  if (ArrayBuffer.isView(value)) {
-    const name = typedArrayName(value);
-    if (name === undefined) throw new TypeError(`cannot send a ${value.constructor.name}`);
-    const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-    return { $typed: name, base64 } satisfies WireTypedArray;
-  }
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
-  }
-  return value;
-}
-
-/** The inverse of `toWire`. */
-export function fromWire(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(fromWire);
-  if (value === null || typeof value !== 'object') return value;
-  if (isWireTypedArray(value)) {
-    const Ctor = TYPED_ARRAYS[value.$typed];
-    // A fresh, aligned buffer: Buffer.from may return a slice of a shared pool.
-    const bytes = Uint8Array.from(Buffer.from(value.base64, 'base64'));
-    return new Ctor(bytes.buffer, 0, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
-}

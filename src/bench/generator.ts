@@ -13,7 +13,7 @@ import { getSuite } from '../crypto/index.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { MedchainError } from '../errors.js';
 import { nowMs } from './clock.js';
-import { fromWire, SEND_OUTCOME, toWire } from './generator-protocol.js';
+import { SEND_OUTCOME } from './generator-protocol.js';
 import type {
   FromGenerator,
   GeneratorInit,
@@ -33,7 +33,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 class GeneratorProcessError extends MedchainError {}
 
 function send(message: FromGenerator): void {
-  process.send?.(toWire(message));
+  process.send?.(message);
 }
 
 /** `MEDCHAIN_BENCH_DEBUG=1`: phase timings of this generator on stderr. */
@@ -203,7 +203,7 @@ function fail(err: unknown): never {
 let generator: Generator | null = null;
 
 process.on('message', (raw: unknown) => {
-  const message = fromWire(raw) as ToGenerator;
+  const message = raw as ToGenerator;
   debug(`message ${message.type}`);
   try {
     switch (message.type) {
