@@ -27,6 +27,23 @@ const ITERATOR_CHUNK = 256;
 
 type Db = Level<Uint8Array, Uint8Array>;
 
+/**
+ * classic-level's own batch write, when the database is open. abstract-level's
+ * public `batch()` clones, re-validates and re-encodes every operation before
+ * handing the same array to this method: measured 5.4 µs per operation on the
+ * main thread against 0.9 µs, and a block writes a dozen operations per
+ * transaction. The operations here were checked by `checkBatch`, keys and
+ * values are already bytes ('view'), and no hooks or write events are used.
+ * The exact classic-level version is pinned; the KvStore contract tests run
+ * against this path.
+ */
+type NativeBatch = (ops: readonly KvBatchOp[], options: { sync: boolean }) => Promise<void>;
+
+function nativeBatch(db: Db): NativeBatch | null {
+  const impl = db as unknown as { status: string; _batch?: NativeBatch };
+  return db.status === 'open' && typeof impl._batch === 'function' ? impl._batch.bind(impl) : null;
+}
+
 export class LevelKvStore implements KvStore {
   readonly location: string;
   readonly #db: Db;
@@ -108,15 +125,20 @@ export class LevelKvStore implements KvStore {
   async batch(ops: readonly KvBatchOp[], options: KvWriteOptions = {}): Promise<void> {
     checkBatch(ops);
     if (ops.length === 0) return;
+    const sync = options.sync === true;
     try {
-      await this.#db.batch(
-        ops.map((op) =>
-          op.type === 'put'
-            ? { type: 'put' as const, key: op.key, value: op.value }
-            : { type: 'del' as const, key: op.key },
-        ),
-        { sync: options.sync === true },
-      );
+      const native = nativeBatch(this.#db);
+      if (native) await native(ops, { sync });
+      else {
+        await this.#db.batch(
+          ops.map((op) =>
+            op.type === 'put'
+              ? { type: 'put' as const, key: op.key, value: op.value }
+              : { type: 'del' as const, key: op.key },
+          ),
+          { sync },
+        );
+      }
     } catch (err) {
       throw classifyLevelError(err, this.location, 'batch');
     }
