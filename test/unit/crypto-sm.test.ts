@@ -202,6 +202,12 @@ describe('SM2 encryption (C1C3C2) interoperates with sm-crypto', () => {
       expect(hex(new Uint8Array(decrypted))).toBe(hex(plaintext));
 
       const theirs = fromHex(`04${smCrypto.sm2.doEncrypt(plaintext, key.publicHex, 1)}`);
+      if (hex(theirs.subarray(65 + 32)) === hex(plaintext)) {
+        // sm-crypto does not redraw k when the KDF output t is all zero (1 in 256
+        // for a 1-byte message), so C2 = M; GB/T 32918.4 makes the decryptor reject it.
+        expect(sm2Decrypt(theirs, key.privateKey)).toBeUndefined();
+        continue;
+      }
       expect(hex(sm2Decrypt(theirs, key.privateKey) ?? new Uint8Array(0))).toBe(hex(plaintext));
       // and through the suite's unwrap
       expect(hex(gm.unwrapKey(theirs, key.privateKey))).toBe(hex(plaintext));
