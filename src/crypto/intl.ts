@@ -351,7 +351,7 @@ function open(key: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array
  *
  * The import is a raw JWK (`d`), about 10× faster than PKCS#8 through
  * OpenSSL 3's decoders. Node reads only `d` of a private OKP JWK (`x` must be
- * a string, and the public key is derived from `d`); test/unit/crypto.test.ts
+ * a string, and the public key is derived from `d`); test/unit/crypto-suite.test.ts
  * checks the derived public keys against @noble/curves.
  */
 function freshKeyPair(crv: 'Ed25519' | 'X25519'): {
