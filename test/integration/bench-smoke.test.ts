@@ -110,7 +110,13 @@ describe('medchain bench (built CLI)', () => {
       git: { commit: string | null };
       machine: { cpus: number };
       versions: { node: string };
-      calibration: { verifyPerSecPerCore: number } | null;
+      calibration: {
+        verifyPerSecPerCore: number;
+        knownKeyVerifyPerSecPerCore: number;
+        cores: number;
+      } | null;
+      boundTps: number | null;
+      boundBasis: string | null;
       steps: {
         series: {
           t: number;
@@ -125,6 +131,13 @@ describe('medchain bench (built CLI)', () => {
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.versions.node).toBe(process.versions.node);
     expect(report.calibration?.verifyPerSecPerCore).toBeGreaterThan(0);
+    // record.register signers are certified members: the nodes verify them with known-key tables
+    expect(report.boundBasis).toBe('known-key');
+    const c = report.calibration;
+    expect(report.boundTps).toBeCloseTo(
+      ((c?.knownKeyVerifyPerSecPerCore ?? 0) * (c?.cores ?? 0)) / 4,
+      0,
+    );
     const series = report.steps[0]?.series ?? [];
     expect(series.length).toBeGreaterThanOrEqual(LOAD_SECONDS);
     // every transaction appears in the per-second commits of at least a quorum (3) of nodes
