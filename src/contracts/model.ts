@@ -292,9 +292,14 @@ const ID = { minLength: 1, maxLength: 80 } as const;
 const TOKEN = { minLength: 1, maxLength: CONTRACT_LIMITS.maxTokenLength } as const;
 const PSEUDONYM = { length: CONTRACT_LIMITS.pseudonymBytes } as const;
 
+/**
+ * State values are bytes the contracts encoded themselves (and the state root
+ * commits to those bytes): the canonical re-encode that guards bytes from the
+ * network would only double the cost of every state read here.
+ */
 function decodeValue(bytes: Uint8Array, what: string): CodecValue {
   try {
-    return decode(bytes);
+    return decode(bytes, { canonical: false });
   } catch (err) {
     throw new InvariantError(`corrupt contract state value (${what}): ${(err as Error).message}`);
   }
