@@ -11,10 +11,11 @@
  *   DOMAIN.consensus. The suite prefixes the domain tag and chain id, so
  *   neither can be replayed as the other or on another chain.
  */
-import { encode } from '../codec/index.js';
+import { bytesEqual, encode } from '../codec/index.js';
 import { DOMAIN } from '../crypto/suite.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import {
+  cborHeadLength,
   decodeTransaction,
   DEFAULT_LEDGER_LIMITS,
   encodeBlockHeader,
@@ -65,6 +66,45 @@ export function verifyTransactionSignature(suite: CryptoSuite, tx: Transaction):
     tx.signature,
     tx.signer,
   );
+}
+
+/** The canonical key "signature" (text of 9 bytes) as it appears in an encoded transaction. */
+const SIGNATURE_KEY = Uint8Array.from([0x69, ...new TextEncoder().encode('signature')]);
+/** The key "validUntilHeight" (16 bytes): the last key of a transaction in canonical order. */
+const VALID_UNTIL_KEY_BYTES = 1 + 16;
+
+/**
+ * `encodeUnsignedTransaction(htx.tx)`, cut out of the transaction's canonical
+ * bytes instead of encoded again. In canonical (length-first) key order a
+ * transaction is type, nonce, signer, chainId, payload, signature,
+ * validUntilHeight; the unsigned form is the same map with one entry fewer and
+ * without the signature entry, which sits just before validUntilHeight.
+ */
+export function unsignedBytesOf(htx: HashedTransaction): Uint8Array {
+  const { tx, bytes } = htx;
+  const validUntil = VALID_UNTIL_KEY_BYTES + cborHeadLength(tx.validUntilHeight);
+  const signatureEntry =
+    SIGNATURE_KEY.length + cborHeadLength(tx.signature.length) + tx.signature.length;
+  const start = bytes.length - validUntil - signatureEntry;
+  const MAP_OF_7 = 0xa7;
+  const keyAt = bytes.subarray(start, start + SIGNATURE_KEY.length);
+  if (start < 1 || bytes[0] !== MAP_OF_7 || !bytesEqual(keyAt, SIGNATURE_KEY)) {
+    return encodeUnsignedTransaction(tx);
+  }
+  const out = new Uint8Array(bytes.length - signatureEntry);
+  out[0] = MAP_OF_7 - 1;
+  out.set(bytes.subarray(1, start), 1);
+  out.set(bytes.subarray(start + signatureEntry), start);
+  return out;
+}
+
+/** `verifyTransactionSignature` for a transaction whose canonical bytes are at hand. */
+export function verifyHashedTransactionSignature(
+  suite: CryptoSuite,
+  htx: HashedTransaction,
+): boolean {
+  const { tx } = htx;
+  return suite.verify(DOMAIN.tx, tx.chainId, unsignedBytesOf(htx), tx.signature, tx.signer);
 }
 
 /** What a validator signs to commit a block: (chainId, height, view, blockHash). */

@@ -18,7 +18,7 @@ import { blockEncodedLength, encodeBlockHeader, isTxType } from './encoding.js';
 import type { LedgerLimits } from './encoding.js';
 import { LedgerErrorCode, reject } from './errors.js';
 import type { LedgerVerdict } from './errors.js';
-import { commitVoteBytes, hashTransaction, verifyTransactionSignature } from './hashing.js';
+import { commitVoteBytes, hashTransaction, verifyHashedTransactionSignature } from './hashing.js';
 import type { HashedTransaction } from './hashing.js';
 import { merkleRoot } from './merkle.js';
 import { quorum } from './quorum.js';
@@ -114,7 +114,7 @@ function checkTransaction(
       `expected a ${suite.id} public key of ${suite.publicKeyLength} bytes, got ${tx.signer.length}`,
     );
   }
-  if (options.isVerified?.(htx.hash) !== true && !verifyTransactionSignature(suite, tx)) {
+  if (options.isVerified?.(htx.hash) !== true && !verifyHashedTransactionSignature(suite, htx)) {
     return reject(
       LedgerErrorCode.badSignature,
       where('signature'),

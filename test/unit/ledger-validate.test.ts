@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { toHex } from '../../src/codec/index.js';
 import { DOMAIN } from '../../src/crypto/suite.js';
 import {
   blockHash,
@@ -17,6 +19,8 @@ import {
   validateCommitCertificate,
   validateTransaction,
   verifyCommitVote,
+  unsignedBytesOf,
+  verifyHashedTransactionSignature,
   verifyTransactionSignature,
 } from '../../src/ledger/index.js';
 import type { CommitCertificate, Transaction, TxType } from '../../src/ledger/index.js';
@@ -54,6 +58,38 @@ describe.each(SUITES)('ledger validity ($id)', (suite) => {
     it('accepts a well-formed, correctly signed transaction', () => {
       expectAccepted(validateTransaction(rules, htx, 1));
       expect(verifyTransactionSignature(suite, tx)).toBe(true);
+    });
+
+    it('cuts the unsigned bytes out of the signed encoding exactly as encoding them would', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.nat(30), fc.nat(300), fc.nat(70_000), fc.maxSafeNat()),
+          fc.nat(Number.MAX_SAFE_INTEGER),
+          fc.string({ maxLength: 300 }),
+          fc.constantFrom<TxType>('record.register', 'consent.grant', 'member.certify'),
+          fc.uint8Array({ maxLength: 80 }),
+          (validUntilHeight, nonce, note, type, signature) => {
+            const signed = signedTx(suite, alice, {
+              validUntilHeight,
+              nonce,
+              type,
+              payload: { note },
+            });
+            const expected = toHex(encodeUnsignedTransaction(signed));
+            expect(toHex(unsignedBytesOf(hashTransaction(suite, signed)))).toBe(expected);
+            // any signature length (a forged one too) leaves the layout rule intact
+            const forged = { ...signed, signature };
+            expect(toHex(unsignedBytesOf(hashTransaction(suite, forged)))).toBe(expected);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+
+    it('verifies from the cut bytes: a good signature passes, a flipped one fails', () => {
+      expect(verifyHashedTransactionSignature(suite, htx)).toBe(true);
+      const bad = { ...tx, signature: flipped(tx.signature) };
+      expect(verifyHashedTransactionSignature(suite, hashTransaction(suite, bad))).toBe(false);
     });
 
     it('rejects a transaction for another chain', () => {
