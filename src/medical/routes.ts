@@ -192,6 +192,17 @@ function isLive(grant: Grant, height: number): boolean {
   return grant.status === 'active' && grant.createdAt <= height && height <= grant.expiresAt;
 }
 
+/** `value`, or the 404 `code` when the lookup found nothing. */
+function found<T>(
+  value: T | undefined,
+  code: MedicalErrorCode,
+  message: string,
+  details: Record<string, string> = {},
+): T {
+  if (value === undefined) throw new MedicalError(code, message, details);
+  return value;
+}
+
 export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
   const { env, state, indexes } = deps;
   const { genesis, suite } = env;
@@ -213,27 +224,23 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
   }
 
   function recordOr404(recordId: string): RecordEntry {
-    const record = getRecord(state, recordId);
-    if (record === undefined) {
-      throw new MedicalError(MedicalErrorCode.recordNotFound, `no record ${recordId}`, {
+    return found(
+      getRecord(state, recordId),
+      MedicalErrorCode.recordNotFound,
+      `no record ${recordId}`,
+      {
         recordId,
-      });
-    }
-    return record;
+      },
+    );
   }
 
   function institutionOr404(id: string): Institution {
-    const found = genesis.institutions.find((i) => i.id === id);
-    if (found === undefined) {
-      throw new MedicalError(
-        MedicalErrorCode.institutionNotFound,
-        `no institution ${id} in the genesis`,
-        {
-          institution: id,
-        },
-      );
-    }
-    return found;
+    return found(
+      genesis.institutions.find((i) => i.id === id),
+      MedicalErrorCode.institutionNotFound,
+      `no institution ${id} in the genesis`,
+      { institution: id },
+    );
   }
 
   /** Owner staff / the patient: full view; a reader with access: its own grants. */
@@ -545,13 +552,11 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       async (request: FastifyRequest<{ Params: { grantId: string } }>) => {
         const principal = await authenticate(request);
         checkQueryKeys(queryOf(request), []);
-        const grant = getGrant(state, request.params.grantId);
-        if (grant === undefined) {
-          throw new MedicalError(
-            MedicalErrorCode.grantNotFound,
-            `no grant ${request.params.grantId}`,
-          );
-        }
+        const grant = found(
+          getGrant(state, request.params.grantId),
+          MedicalErrorCode.grantNotFound,
+          `no grant ${request.params.grantId}`,
+        );
         if (
           !isStaffOf(principal, grant.grantorInstitution) &&
           !grantAddressedTo(grant, principal) &&
@@ -590,9 +595,11 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
         const principal = await authenticate(request);
         const options = listOptions(queryOf(request));
         const key = fromHex(request.params.publicKey, 'publicKey');
-        const cert = getMember(state, key);
-        if (cert === undefined)
-          throw new MedicalError(MedicalErrorCode.memberNotFound, 'no member with this key');
+        const cert = found(
+          getMember(state, key),
+          MedicalErrorCode.memberNotFound,
+          'no member with this key',
+        );
         if (toHex(key) !== toHex(principal.publicKey))
           requireStaffOrOversight(principal, cert.institution, 'the grants of a member');
         const grantee: Grantee = { kind: 'member', member: key };
@@ -673,13 +680,11 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
       async (request: FastifyRequest<{ Params: { referralId: string } }>) => {
         const principal = await authenticate(request);
         checkQueryKeys(queryOf(request), []);
-        const referral = getReferral(state, request.params.referralId);
-        if (referral === undefined) {
-          throw new MedicalError(
-            MedicalErrorCode.referralNotFound,
-            `no referral ${request.params.referralId}`,
-          );
-        }
+        const referral = found(
+          getReferral(state, request.params.referralId),
+          MedicalErrorCode.referralNotFound,
+          `no referral ${request.params.referralId}`,
+        );
         if (
           !isStaffOf(principal, referral.from) &&
           !isStaffOf(principal, referral.to) &&
@@ -717,9 +722,11 @@ export function createMedicalRoutes(deps: MedicalRouteDeps): RouteGroup {
         const principal = await authenticate(request);
         checkQueryKeys(queryOf(request), []);
         const key = fromHex(request.params.publicKey, 'publicKey');
-        const cert = getMember(state, key);
-        if (cert === undefined)
-          throw new MedicalError(MedicalErrorCode.memberNotFound, 'no member with this key');
+        const cert = found(
+          getMember(state, key),
+          MedicalErrorCode.memberNotFound,
+          'no member with this key',
+        );
         // a patient certificate links a key to a pseudonym: only the patient, its institution, the regulator
         if (cert.role === 'patient' && toHex(key) !== toHex(principal.publicKey)) {
           requireStaffOrOversight(principal, cert.institution, 'a patient certificate');

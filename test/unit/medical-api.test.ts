@@ -307,6 +307,23 @@ describe('signed requests on a route', () => {
       'MEDICAL_RECORD_NOT_FOUND',
     );
   });
+
+  it('a lookup that finds nothing is a 404 with the code of what was looked up', async () => {
+    const absentKey = toHex(new Uint8Array(32).fill(7));
+    for (const [path, code] of [
+      ['/v1/grants/grant-none', 'MEDICAL_GRANT_NOT_FOUND'],
+      ['/v1/referrals/ref-none', 'MEDICAL_REFERRAL_NOT_FOUND'],
+      [`/v1/members/${absentKey}`, 'MEDICAL_MEMBER_NOT_FOUND'],
+      [`/v1/members/${absentKey}/grants`, 'MEDICAL_MEMBER_NOT_FOUND'],
+    ] as const) {
+      const answer = await probe(CENTRE, keys.regulatorAdmin, path);
+      expect({ path, status: answer.status, code: answer.code }).toEqual({
+        path,
+        status: 404,
+        code,
+      });
+    }
+  });
 });
 
 describe('read rules per endpoint', () => {
