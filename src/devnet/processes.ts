@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,9 +72,26 @@ export class DevnetProcesses {
     for (const node of this.manifest.nodes) await this.start(node.id);
   }
 
+  /**
+   * Starts node `id`. Rejects with `DEVNET_PORT_IN_USE` if its p2p or HTTP port
+   * on 127.0.0.1 is taken: whatever listens there (often another devnet or
+   * bench) would otherwise answer in this node's place.
+   */
   async start(id: string): Promise<void> {
     if (this.#running.has(id)) return;
     const node = this.node(id);
+    for (const [port, what] of [
+      [node.p2pPort, 'p2p'],
+      [node.apiPort, 'HTTP'],
+    ] as const) {
+      if (await portInUse(port)) {
+        throw new DevnetProcessError(
+          'DEVNET_PORT_IN_USE',
+          `port ${port} on 127.0.0.1 (${what} of ${id}) is in use: another devnet or bench may be running there; stop it or choose another --base-port`,
+          { port, node: id },
+        );
+      }
+    }
     const log = await open(node.logFile, 'a');
     const child = spawn(
       process.execPath,
@@ -127,6 +145,21 @@ export class DevnetProcesses {
 }
 
 /** `GET /v1/status` of a node, or null if it does not answer (yet). */
+/** Whether something listens on `port` of 127.0.0.1 (other errors are left to the node to report). */
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      resolve(err.code === 'EADDRINUSE');
+    });
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+      server.close(() => {
+        resolve(false);
+      });
+    });
+  });
+}
+
 export async function fetchStatus(
   apiUrl: string,
   timeoutMs = 2000,
