@@ -22,7 +22,10 @@ export {
   walRecordFromCodec,
   walRecordHeight,
   walRecordSurvives,
+  encodeCompactPrePrepare,
+  decodeWireMessage,
+  expandCompactPrePrepare,
   DEFAULT_WIRE_LIMITS,
 } from './wire.js';
-export type { WireLimits } from './wire.js';
+export type { CompactPrePrepare, WireLimits, WireMessage } from './wire.js';
 export { suiteConsensusCrypto, insecureFakeConsensusCrypto, VerifyMemo } from './crypto.js';

@@ -261,6 +261,12 @@ export class Replica {
     return this.onMessage(message);
   }
 
+  /** The host received bytes that do not decode as a message (it decodes them itself). */
+  noteMalformed(): void {
+    this.metrics.received++;
+    this.metrics.droppedMalformed++;
+  }
+
   onMessage(message: ConsensusMessage): Effect[] {
     this.metrics.received++;
     this.dispatch(message);

@@ -6,19 +6,22 @@
  */
 import { bytesEqual, decode, encode } from '../src/codec/index.js';
 import type { CodecValue } from '../src/codec/index.js';
-import { MedchainError } from '../src/errors.js';
+import { InvariantError, MedchainError } from '../src/errors.js';
 import {
   blockFromCodec,
+  blockHeaderFromCodec,
+  blockHeaderToCodec,
   blockToCodec,
   commitCertificateFromCodec,
   commitCertificateToCodec,
 } from '../src/ledger/encoding.js';
-import type { Block, CommitCertificate } from '../src/ledger/types.js';
+import type { Block, BlockHeader, CommitCertificate, Transaction } from '../src/ledger/types.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 import type {
   CertifiedBlock,
   CheckpointCertificate,
   ConsensusMessage,
+  PrePrepareMessage,
   PreparedCertificate,
   Reproposal,
   SignedVoteMessage,
@@ -479,6 +482,120 @@ export function messageFromCodec(
     default:
       return fail('kind', 'unknown message kind');
   }
+}
+
+// ------------------------------------------------------ compact pre-prepares
+
+/**
+ * A pre-prepare as sent between validators: the block's header and its
+ * transactions' hashes instead of the transactions. Every validator already
+ * holds (nearly) every transaction from the submitting node's bundle, so the
+ * full form sent each transaction to each backup twice. The signature covers
+ * the digest only (votes.ts), so it is the same in both forms. The host turns
+ * a compact pre-prepare back into a `PrePrepareMessage` with
+ * `expandCompactPrePrepare` once it has the transactions; the replica never
+ * sees this form.
+ */
+export interface CompactPrePrepare {
+  readonly kind: 'pre-prepare-compact';
+  readonly from: number;
+  readonly view: number;
+  readonly height: number;
+  readonly header: BlockHeader;
+  readonly txHashes: readonly Uint8Array[];
+  readonly signature: Uint8Array;
+}
+
+/** What a validator may receive on the consensus channel. */
+export type WireMessage = ConsensusMessage | CompactPrePrepare;
+
+/** Encodes `m` compactly; `txHashes[i]` must be the hash of `m.block.txs[i]`. */
+export function encodeCompactPrePrepare(
+  m: PrePrepareMessage,
+  txHashes: readonly Uint8Array[],
+): Uint8Array {
+  if (txHashes.length !== m.block.txs.length) {
+    throw new InvariantError('one hash per transaction of the pre-prepared block', {
+      hashes: txHashes.length,
+      txs: m.block.txs.length,
+    });
+  }
+  return encode({
+    kind: 'pre-prepare-compact',
+    from: m.from,
+    view: m.view,
+    height: m.height,
+    header: blockHeaderToCodec(m.block.header),
+    txHashes: [...txHashes],
+    signature: m.signature,
+  });
+}
+
+/** Like `decodeMessage`, and also accepts the compact pre-prepare. */
+export function decodeWireMessage(
+  input: Uint8Array,
+  limits: WireLimits = DEFAULT_WIRE_LIMITS,
+): WireMessage {
+  let value: CodecValue;
+  try {
+    value = decode(input, { maxBytes: limits.maxMessageBytes, canonical: false });
+  } catch (err) {
+    fail('message', `not canonical CBOR (${(err as Error).message})`);
+  }
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    (value as Obj)['kind'] !== 'pre-prepare-compact'
+  ) {
+    return messageFromCodec(value, limits);
+  }
+  const o = obj(value, 'pre-prepare-compact', [
+    'kind',
+    'from',
+    'view',
+    'height',
+    'header',
+    'txHashes',
+    'signature',
+  ]);
+  let header: BlockHeader;
+  try {
+    header = blockHeaderFromCodec(o['header'], 'header');
+  } catch (err) {
+    fail('header', err instanceof MedchainError ? err.message : 'malformed header');
+  }
+  return {
+    kind: 'pre-prepare-compact',
+    from: uint(o['from'], 'from', limits.maxValidators - 1),
+    view: uint(o['view'], 'view'),
+    height: uint(o['height'], 'height'),
+    header,
+    txHashes: arr(o['txHashes'], 'txHashes', limits.maxBlockTxs).map((h, i) =>
+      bytes(h, `txHashes[${i}]`, limits.maxHashBytes),
+    ),
+    signature: bytes(o['signature'], 'signature', limits.maxSignatureBytes),
+  };
+}
+
+/** The full pre-prepare of `c`, given its transactions in order (the caller matched them to `c.txHashes`). */
+export function expandCompactPrePrepare(
+  c: CompactPrePrepare,
+  txs: readonly Transaction[],
+): PrePrepareMessage {
+  if (txs.length !== c.txHashes.length) {
+    throw new InvariantError('one transaction per hash of the compact pre-prepare', {
+      txs: txs.length,
+      hashes: c.txHashes.length,
+    });
+  }
+  return {
+    kind: 'pre-prepare',
+    from: c.from,
+    view: c.view,
+    height: c.height,
+    block: { header: c.header, txs: [...txs] },
+    signature: c.signature,
+  };
 }
 
 // ---------------------------------------------------------------- WAL records

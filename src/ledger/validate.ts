@@ -155,11 +155,21 @@ const HEADER_HASH_FIELDS = ['prevHash', 'txRoot', 'stateRoot', 'validatorSetHash
  * and encoded size limits, no transaction twice, txRoot over the transaction
  * hashes, and every transaction valid at this height.
  */
+export interface BlockValidationOptions extends SignatureCacheOptions {
+  /**
+   * The block's transactions already hashed by the caller, in order
+   * (`hashedTxs[i].tx === block.txs[i]`, e.g. taken from the mempool): used
+   * instead of encoding and hashing each transaction again. Each must come from
+   * `hashTransaction` or `decodeHashedTransaction`.
+   */
+  readonly hashedTxs?: readonly HashedTransaction[];
+}
+
 export function validateBlock(
   rules: LedgerRules,
   block: Block,
   context: BlockContext,
-  options: SignatureCacheOptions = {},
+  options: BlockValidationOptions = {},
 ): LedgerVerdict<ValidBlock> {
   const { suite, limits } = rules;
   const { header, txs } = block;
@@ -239,9 +249,10 @@ export function validateBlock(
   const hashed: HashedTransaction[] = [];
   const seen = new Set<string>();
   for (const [i, tx] of txs.entries()) {
+    const given = options.hashedTxs?.[i];
     let htx: HashedTransaction;
     try {
-      htx = hashTransaction(suite, tx);
+      htx = given?.tx === tx ? given : hashTransaction(suite, tx);
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
       return reject(LedgerErrorCode.malformed, `txs[${i}]`, err.message);

@@ -87,6 +87,11 @@ export class Mempool {
     return this.#entries.has(hashHex);
   }
 
+  /** The pending transaction with this hash (hex), if any. */
+  get(hashHex: string): HashedTransaction | undefined {
+    return this.#entries.get(hashHex)?.htx;
+  }
+
   /**
    * Admit a transaction for inclusion after `headHeight`. Returns whether it
    * was added or already pending; throws a `LedgerError` (invalid) or a

@@ -15,7 +15,8 @@
  * the transactions that must not appear again.
  *
  * Validation reuses the ledger's `validateBlock` with the mempool's verdict
- * cache, so a transaction verified at admission is not verified again; then the
+ * cache, so a transaction verified at admission is not verified again (and a
+ * block assembled from the mempool's transactions is not hashed again); then the
  * node's own rules: no transaction already committed or in flight, and a
  * timestamp not far ahead of this node's clock.
  */
@@ -79,6 +80,14 @@ export class NodeBlockSource implements BlockSource {
       this.#hashes.set(block, hashed);
     }
     return hashed;
+  }
+
+  /**
+   * The hashed transactions of a block assembled here from known ones (a
+   * compact pre-prepare): validation then neither encodes nor hashes them again.
+   */
+  adoptHashed(block: Block, hashed: readonly HashedTransaction[]): void {
+    this.#hashes.set(block, hashed);
   }
 
   /** Remember a block for lineage walks (proposed, validated, or committed by any path). */
@@ -182,7 +191,7 @@ export class NodeBlockSource implements BlockSource {
       rules,
       block,
       { parent: lineage.parent, validators, ...(stateRoot ? { stateRoot } : {}) },
-      { isVerified: (hash) => mempool.isVerified(hash) },
+      { isVerified: (hash) => mempool.isVerified(hash), hashedTxs: this.#hashes.get(block) },
     );
     if (!verdict.ok) return refuse(verdict.error.message);
     if (block.txs.length === 0) return refuse('empty block');

@@ -46,6 +46,8 @@ export interface NodeConfig {
     readonly viewChangeTimeoutMaxMs: number;
     readonly retransmitIntervalMs: number;
     readonly maxSyncBlocksPerResponse: number;
+    /** Send pre-prepares with transaction hashes instead of transactions (consensus/wire.ts). */
+    readonly compactPrePrepares: boolean;
   };
   readonly mempool: {
     readonly maxTxs: number;
@@ -78,6 +80,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     viewChangeTimeoutMaxMs: 16_000,
     retransmitIntervalMs: 500,
     maxSyncBlocksPerResponse: 32,
+    compactPrePrepares: true,
   },
   mempool: {
     maxTxs: 50_000,
@@ -166,6 +169,10 @@ function checkKnownKeys(value: unknown, defaults: unknown, prefix: string, sourc
 }
 
 function parseEnvValue(fieldPath: string, example: unknown, raw: string, name: string): unknown {
+  if (typeof example === 'boolean') {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new ConfigError(fieldPath, `not true or false: "${raw}"`, `environment ${name}`);
+  }
   if (typeof example === 'number') {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(n)) {
@@ -286,6 +293,10 @@ export function validateConfig(value: Json, sources: Sources = new Map()): NodeC
     }
     return v;
   };
+  const bool = (p: string): boolean => {
+    const v = getPath(value, p);
+    return typeof v === 'boolean' ? v : fail(p, `must be true or false, got ${JSON.stringify(v)}`);
+  };
   const strings = (p: string, minLength: number): string[] => {
     const v = getPath(value, p);
     if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) {
@@ -323,6 +334,7 @@ export function validateConfig(value: Json, sources: Sources = new Map()): NodeC
       viewChangeTimeoutMaxMs: int('consensus.viewChangeTimeoutMaxMs', 10, 3_600_000),
       retransmitIntervalMs: int('consensus.retransmitIntervalMs', 10, 600_000),
       maxSyncBlocksPerResponse: int('consensus.maxSyncBlocksPerResponse', 1, 1024),
+      compactPrePrepares: bool('consensus.compactPrePrepares'),
     },
     mempool: {
       maxTxs: int('mempool.maxTxs', 1, 10_000_000),

@@ -9,19 +9,29 @@
  *   only move later, never ahead of the record they depend on.
  * - `wal-truncate`: applied to the in-memory mirror in order with the persists,
  *   then the dropped records are deleted from LevelDB.
- * - `send` / `broadcast`: encoded once, queued on p2p (batched writes there).
+ * - `send` / `broadcast`: encoded once, queued on p2p (batched writes there);
+ *   pre-prepares in the compact form with `encodePrePrepare` (consensus/wire.ts).
  * - `execute`: handed to the executor (strict height order); it calls back
  *   `executed` once the block is durably stored.
  * - `schedule`: one timer for the earliest requested tick.
  */
 import type { Replica } from '../../consensus/replica.js';
-import type { CertifiedBlock, ConsensusMessage, Effect, WalRecord } from '../../consensus/types.js';
+import { ConsensusError } from '../../consensus/errors.js';
+import type {
+  CertifiedBlock,
+  ConsensusMessage,
+  Effect,
+  PrePrepareMessage,
+  WalRecord,
+} from '../../consensus/types.js';
 import {
+  decodeWireMessage,
   encodeMessage,
   walRecordHeight,
   walRecordSurvives,
   walRecordToCodec,
 } from '../../consensus/wire.js';
+import type { CompactPrePrepare, WireLimits } from '../../consensus/wire.js';
 import type { Logger } from '../logger.js';
 import type { WalRepository } from '../../storage/wal.js';
 
@@ -33,7 +43,8 @@ export interface WalMirrorEntry {
 }
 
 type Input =
-  | { readonly kind: 'message'; readonly bytes: Uint8Array }
+  | { readonly kind: 'message'; readonly message: ConsensusMessage }
+  | { readonly kind: 'malformed' }
   | { readonly kind: 'tick' }
   | { readonly kind: 'executed'; readonly height: number; readonly stateRoot: Uint8Array };
 
@@ -54,6 +65,15 @@ export interface ConsensusDriverOptions {
   readonly onFatal: (err: unknown) => void;
   /** Safety-net tick interval; the replica's own `schedule` effects come on top. */
   readonly tickIntervalMs: number;
+  /** Limits for decoding received messages (the replica's). */
+  readonly wireLimits?: WireLimits;
+  /** How this node encodes the pre-prepares it sends (the compact form); default: whole. */
+  readonly encodePrePrepare?: (message: PrePrepareMessage) => Uint8Array;
+  /**
+   * Where compact pre-prepares received go, to be expanded and handed back with
+   * `onPrePrepare`; without it they are dropped as malformed.
+   */
+  readonly onCompactPrePrepare?: (message: CompactPrePrepare) => void;
 }
 
 /** Most inputs handled per round (bounds the latency one round adds). */
@@ -102,8 +122,24 @@ export class ConsensusDriver {
     await this.#loop;
   }
 
+  /** Bytes from a validator: decoded here; a compact pre-prepare goes to `onCompactPrePrepare`. */
   onMessage(bytes: Uint8Array): void {
-    this.#enqueue({ kind: 'message', bytes });
+    let message;
+    try {
+      message = decodeWireMessage(bytes, this.#o.wireLimits);
+    } catch (err) {
+      if (!(err instanceof ConsensusError)) throw err;
+      this.#enqueue({ kind: 'malformed' });
+      return;
+    }
+    if (message.kind !== 'pre-prepare-compact') this.#enqueue({ kind: 'message', message });
+    else if (this.#o.onCompactPrePrepare) this.#o.onCompactPrePrepare(message);
+    else this.#enqueue({ kind: 'malformed' });
+  }
+
+  /** A pre-prepare assembled from a compact one. */
+  onPrePrepare(message: PrePrepareMessage): void {
+    this.#enqueue({ kind: 'message', message });
   }
 
   /** Ask for a tick soon (coalesced): e.g. when transactions arrive. */
@@ -155,7 +191,10 @@ export class ConsensusDriver {
     const r = this.#o.replica;
     switch (input.kind) {
       case 'message':
-        return r.onMessageBytes(input.bytes);
+        return r.onMessage(input.message);
+      case 'malformed':
+        r.noteMalformed();
+        return [];
       case 'tick':
         this.#tickQueued = false;
         return r.onTick(this.#o.now());
@@ -211,7 +250,8 @@ export class ConsensusDriver {
     const bytesOf = (m: ConsensusMessage): Uint8Array => {
       let b = this.#encoded.get(m);
       if (!b) {
-        b = encodeMessage(m);
+        const { encodePrePrepare } = this.#o;
+        b = m.kind === 'pre-prepare' && encodePrePrepare ? encodePrePrepare(m) : encodeMessage(m);
         this.#encoded.set(m, b);
       }
       return b;

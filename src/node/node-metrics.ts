@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { ReplicaMetrics } from '../../consensus/types.js';
 import type { P2pStats } from '../../p2p/index.js';
 import type { MempoolStats } from '../mempool/mempool.js';
+import type { PrePrepareAssemblerStats } from './pre-prepare-assembler.js';
 
 export interface NodeCounters {
   p2p(): P2pStats | null;
@@ -16,6 +17,7 @@ export interface NodeCounters {
   mempool(): MempoolStats | null;
   walAppends(): number;
   voidBlocks(): number;
+  prePrepares(): PrePrepareAssemblerStats | null;
 }
 
 const PROTOCOLS = ['consensus', 'txBundles', 'txs', 'blocks', 'sync', 'vault'] as const;
@@ -120,6 +122,15 @@ const SERIES: readonly Series[] = [
     read: (c) => {
       const m = c.mempool();
       return m ? [[{}, m.signatureChecks]] : null;
+    },
+  },
+  {
+    name: 'medchain_consensus_compact_pre_prepares',
+    help: 'Compact pre-prepares received since start, by how they were assembled: complete on arrival, after waiting for bundles, after fetching from the proposer, or dropped (counter)',
+    labelNames: ['outcome'],
+    read: (c) => {
+      const s = c.prePrepares();
+      return s ? Object.entries(s).map(([outcome, v]): Sample => [{ outcome }, v as number]) : null;
     },
   },
   {

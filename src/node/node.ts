@@ -15,8 +15,13 @@ import { parse as parseYaml } from 'yaml';
 import { suiteConsensusCrypto, VerifyMemo } from '../../consensus/crypto.js';
 import { primaryOf } from '../../consensus/quorum.js';
 import { Replica } from '../../consensus/replica.js';
-import type { CertifiedBlock, ReplicaConfig } from '../../consensus/types.js';
-import { DEFAULT_WIRE_LIMITS, walRecordFromCodec } from '../../consensus/wire.js';
+import type { CertifiedBlock, PrePrepareMessage, ReplicaConfig } from '../../consensus/types.js';
+import {
+  DEFAULT_WIRE_LIMITS,
+  encodeCompactPrePrepare,
+  walRecordFromCodec,
+} from '../../consensus/wire.js';
+import type { WireLimits } from '../../consensus/wire.js';
 import type { MemberPeer } from '../../p2p/config.js';
 import { P2pHost } from '../../p2p/host.js';
 import type { GossipVerdict } from '../../p2p/host.js';
@@ -72,9 +77,17 @@ import { createContractEngine } from './contract-engine.js';
 import { Executor } from './executor.js';
 import type { NodeContext, NodeExtension, NodeExtensionFactory } from './extension.js';
 import type { CommittedBlock, ContractEngine } from './executor.js';
+import { PrePrepareAssembler } from './pre-prepare-assembler.js';
 import { BlockSync } from './sync.js';
 import { TxGossip } from './tx-gossip.js';
-import { decodeCertifiedBlock, decodeTxBundle, encodeCertifiedBlock } from './wire.js';
+import {
+  decodeCertifiedBlock,
+  decodeTxBundle,
+  decodeTxsRequest,
+  encodeCertifiedBlock,
+  encodeTxBundle,
+  encodeTxsRequest,
+} from './wire.js';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -90,6 +103,12 @@ const DRIVER_TICK_INTERVAL_MS = 20;
 const MAX_SIGNERS_SEEN = 4096;
 /** Most transactions accepted in one gossiped bundle (senders bundle far fewer; bytes bound it too). */
 const MAX_BUNDLE_TXS = 10_000;
+/** A compact pre-prepare naming transactions not here waits this long for their bundles… */
+const PRE_PREPARE_GRACE_MS = 25;
+/** …then asks its proposer, waiting at most this long for the answer. */
+const PRE_PREPARE_FETCH_TIMEOUT_MS = 2_000;
+/** Compact pre-prepares waiting for transactions at once. */
+const MAX_PENDING_PRE_PREPARES = 64;
 
 export class NodeError extends MedchainError {}
 
@@ -135,6 +154,7 @@ interface Running {
   extensions: readonly NodeExtension[];
   replica: Replica | null;
   driver: ConsensusDriver | null;
+  assembler: PrePrepareAssembler | null;
   api: ApiServer | null;
   followTimer: NodeJS.Timeout | null;
 }
@@ -182,6 +202,7 @@ export class MedchainNode implements NodeApi {
       mempool: () => this.#running?.mempool.stats ?? null,
       walAppends: () => this.#running?.driver?.walAppends ?? 0,
       voidBlocks: () => this.#running?.executor.voidBlocks ?? 0,
+      prePrepares: () => this.#running?.assembler?.stats ?? null,
     });
   }
 
@@ -345,7 +366,7 @@ export class MedchainNode implements NodeApi {
         },
         onTxBundle: (_from, bytes) => this.#onTxBundle(bytes),
         onBlock: (_from, bytes) => this.#onGossipBlock(bytes),
-        onSyncRequest: (_from, bytes) => Promise.resolve(sync.serve(bytes)),
+        onSyncRequest: (_from, bytes) => Promise.resolve(this.#onSyncRequest(sync, bytes)),
         onVaultRequest: (from, bytes, signal) => this.#onVaultRequest(from, bytes, signal),
       },
     );
@@ -368,6 +389,7 @@ export class MedchainNode implements NodeApi {
       extensions: [],
       replica: null,
       driver: null,
+      assembler: null,
       api: null,
       followTimer: null,
     };
@@ -380,6 +402,19 @@ export class MedchainNode implements NodeApi {
     const replica = this.isValidator ? await this.#createReplica(store, chain, mempool) : null;
     if (replica) {
       this.#running.replica = replica.replica;
+      const running = this.#running;
+      const assembler = new PrePrepareAssembler({
+        lookup: (hashHex) => mempool.get(hashHex),
+        deliver: (message, txs) => {
+          replica.source.adoptHashed(message.block, txs);
+          running.driver?.onPrePrepare(message);
+        },
+        fetch: (from, txHashes) => this.#fetchTxs(p2p, from, txHashes),
+        graceMs: PRE_PREPARE_GRACE_MS,
+        maxPending: MAX_PENDING_PRE_PREPARES,
+        logger: this.logger.child({ module: 'consensus' }),
+      });
+      running.assembler = assembler;
       const driver = new ConsensusDriver({
         replica: replica.replica,
         wal: store.wal,
@@ -406,6 +441,23 @@ export class MedchainNode implements NodeApi {
           this.#halt(err);
         },
         tickIntervalMs: DRIVER_TICK_INTERVAL_MS,
+        wireLimits: replica.wireLimits,
+        onCompactPrePrepare: (compact) => {
+          assembler.receive(compact);
+        },
+        ...(this.config.consensus.compactPrePrepares
+          ? {
+              encodePrePrepare: (message: PrePrepareMessage) => {
+                // Our own clients' transactions leave before the block that names them
+                // (the same connections, in order), so backups find them on arrival.
+                gossip.flush();
+                return encodeCompactPrePrepare(
+                  message,
+                  replica.source.hashedTxs(message.block).map((h) => h.hash),
+                );
+              },
+            }
+          : {}),
       });
       this.#running.driver = driver;
       this.#view = replica.replica.currentView;
@@ -442,7 +494,12 @@ export class MedchainNode implements NodeApi {
     store: ChainStore,
     chain: ChainView,
     mempool: Mempool,
-  ): Promise<{ replica: Replica; source: NodeBlockSource; walEntries: WalMirrorEntry[] }> {
+  ): Promise<{
+    replica: Replica;
+    source: NodeBlockSource;
+    walEntries: WalMirrorEntry[];
+    wireLimits: WireLimits;
+  }> {
     const policy = this.#genesis.policy;
     const cfg = this.config.consensus;
     const source = new NodeBlockSource({
@@ -460,6 +517,11 @@ export class MedchainNode implements NodeApi {
       height: e.height,
       sequence: e.sequence,
     }));
+    const wireLimits: WireLimits = {
+      ...DEFAULT_WIRE_LIMITS,
+      maxMessageBytes: this.#maxConsensusMessageBytes(),
+      maxBlockTxs: policy.maxBlockTxs,
+    };
     const window =
       cfg.watermarkWindowHeights === 0 ? 2 * policy.checkpointInterval : cfg.watermarkWindowHeights;
     const config: ReplicaConfig = {
@@ -497,14 +559,10 @@ export class MedchainNode implements NodeApi {
         committedHeight: store.latestHeight(),
         wal: walEntries.map((e) => e.record),
         nowMs: this.#now(),
-        wireLimits: {
-          ...DEFAULT_WIRE_LIMITS,
-          maxMessageBytes: this.#maxConsensusMessageBytes(),
-          maxBlockTxs: policy.maxBlockTxs,
-        },
+        wireLimits,
       },
     );
-    return { replica, source, walEntries };
+    return { replica, source, walEntries, wireLimits };
   }
 
   /**
@@ -518,6 +576,40 @@ export class MedchainNode implements NodeApi {
       64 * 1024 * 1024,
       Math.min((checkpointInterval + 4) * maxBlockBytes, 255 * 1024 * 1024),
     );
+  }
+
+  /** The sync protocol: block ranges (`BlockSync`), or pending transactions by hash. */
+  #onSyncRequest(sync: BlockSync, bytes: Uint8Array): Uint8Array {
+    const r = this.#running;
+    const { maxBlockTxs } = this.#genesis.policy;
+    const hashes = decodeTxsRequest(bytes, maxBlockTxs, this.#suite.hashLength);
+    if (hashes === null) return sync.serve(bytes);
+    const txs: Uint8Array[] = [];
+    for (const hash of hashes) {
+      const htx = r?.mempool.get(toHex(hash));
+      if (htx) txs.push(htx.bytes);
+    }
+    return encodeTxBundle(txs);
+  }
+
+  /** Asks validator `from` for pending transactions; keeps those that decode and hash as asked. */
+  async #fetchTxs(
+    p2p: P2pHost,
+    from: number,
+    txHashes: readonly Uint8Array[],
+  ): Promise<HashedTransaction[]> {
+    const peer = this.#validators.validators[from]?.peerId;
+    if (!peer || from === this.#selfIndex || txHashes.length === 0) return [];
+    const response = await p2p.request('sync', peer, encodeTxsRequest(txHashes), {
+      timeoutMs: PRE_PREPARE_FETCH_TIMEOUT_MS,
+    });
+    const wanted = new Set(txHashes.map(toHex));
+    const out: HashedTransaction[] = [];
+    for (const txBytes of decodeTxBundle(response, response.length, txHashes.length)) {
+      const htx = decodeHashedTransaction(this.#suite, txBytes, this.#rules.limits);
+      if (wanted.delete(toHex(htx.hash))) out.push(htx);
+    }
+    return out;
   }
 
   /** A message the network refuses (too large) is logged and dropped: PBFT copes with a lost message. */
@@ -678,6 +770,7 @@ export class MedchainNode implements NodeApi {
         if (r.mempool.add(htx, r.chain.committedHeight) === 'added') {
           added++;
           this.#noteSigner(r, htx.tx.signer);
+          r.assembler?.admitted(htx);
         }
       } catch (err) {
         if (isSendersFault(err)) verdict = 'reject';
@@ -748,6 +841,7 @@ export class MedchainNode implements NodeApi {
     });
     for (const e of r.extensions) await e.stop?.();
     r.gossip.stop();
+    r.assembler?.stop();
     await r.driver?.stop();
     await r.executor.idle();
     await r.p2p.stop();
@@ -848,6 +942,7 @@ export class MedchainNode implements NodeApi {
       if (status === 'added') {
         this.#noteSigner(r, htx.tx.signer);
         r.gossip.add(htx.bytes);
+        r.assembler?.admitted(htx);
         r.driver?.tick();
       }
       return { hash: htx.hash, duplicate: status === 'duplicate' };

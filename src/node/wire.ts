@@ -58,6 +58,33 @@ export function decodeTxBundle(bytes: Uint8Array, maxBytes: number, maxTxs: numb
     .map((t, i) => read.bytes(t, `bundle.txs[${i}]`, { minLength: 1, maxLength: maxBytes }));
 }
 
+// ---- transactions by hash (sync protocol) ----------------------------------------
+
+/**
+ * A validator asks the proposer of a compact pre-prepare for the transactions
+ * it lacks (src/node/pre-prepare-assembler.ts). The answer is a tx bundle
+ * (`encodeTxBundle`) of those the proposer still holds.
+ */
+export function encodeTxsRequest(txHashes: readonly Uint8Array[]): Uint8Array {
+  return encode({ txHashes: [...txHashes] });
+}
+
+/** The hashes of a transactions request; null if `bytes` is another sync request. Throws if malformed. */
+export function decodeTxsRequest(
+  bytes: Uint8Array,
+  maxTxs: number,
+  maxHashBytes: number,
+): Uint8Array[] | null {
+  const value = decodeValue(bytes, 64 + maxTxs * (maxHashBytes + 3), 'sync request');
+  if (value === null || typeof value !== 'object' || !('txHashes' in value)) return null;
+  const m = read.record(value, 'request', ['txHashes']);
+  return read
+    .array(m.txHashes, 'request.txHashes', { maxLength: maxTxs })
+    .map((h, i) =>
+      read.bytes(h, `request.txHashes[${i}]`, { minLength: 1, maxLength: maxHashBytes }),
+    );
+}
+
 // ---- certified blocks ---------------------------------------------------------
 
 function certifiedToCodec(e: CertifiedBlock): CodecValue {

@@ -84,6 +84,18 @@ describe('a 4-validator + observer alliance of real processes', () => {
     }
     const top = Math.min(...(await Promise.all(nodes.map(heightOf))));
     await expectSameChain(nodes, top);
+    // Pre-prepares travel compact (hashes, not transactions) and backups assemble them.
+    const assembled = await Promise.all(
+      cluster.validators().map(async (n) => {
+        const text = await cluster.client(n.id).metrics();
+        return text
+          .split('\n')
+          .filter((l) => l.startsWith('medchain_consensus_compact_pre_prepares{'))
+          .filter((l) => !l.includes('outcome="dropped"'))
+          .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+      }),
+    );
+    expect(assembled.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
   it('keeps committing after kill -9 of a backup, which then restarts and catches up', async () => {

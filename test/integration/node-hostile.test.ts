@@ -12,6 +12,8 @@ import { loadKeystore } from '../../src/crypto/keystore.js';
 import { readDevnetPassphrase } from '../../src/devnet/bootstrap.js';
 import type { DevnetNode } from '../../src/devnet/layout.js';
 import { fetchStatus, waitFor } from '../../src/devnet/processes.js';
+import { encode } from '../../src/codec/index.js';
+import { blockHeaderToCodec } from '../../src/ledger/encoding.js';
 import { silentLogger } from '../../src/logger.js';
 import { CertifyWorkload, startCluster, waitForCommitted } from './cluster-fixtures.js';
 import type { Cluster } from './cluster-fixtures.js';
@@ -51,11 +53,47 @@ function peerIdOf(node: DevnetNode): string {
   return id;
 }
 
-/** A series of `medchain_p2p_dropped` / `medchain_consensus_dropped` from a node's /metrics. */
-async function metric(node: DevnetNode, name: string, reason: string): Promise<number> {
+/** One series of a node's /metrics, by its exact labels (`reason="oversize"`). */
+async function series(node: DevnetNode, name: string, labels: string): Promise<number> {
   const text = await cluster.client(node.id).metrics();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{reason="${reason}"}`));
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** A series of `medchain_p2p_dropped` / `medchain_consensus_dropped` from a node's /metrics. */
+function metric(node: DevnetNode, name: string, reason: string): Promise<number> {
+  return series(node, name, `reason="${reason}"`);
+}
+
+/** A p2p host with the observer's own key (its process stopped), connected to `target`. */
+async function impersonateObserver(target: DevnetNode): Promise<P2pHost> {
+  const observer = cluster.node('health-commission');
+  await cluster.processes.stop(observer.id);
+  const seed = await loadKeystore(
+    path.join(observer.dir, 'keys', 'p2p.json'),
+    await readDevnetPassphrase(cluster.manifest),
+  );
+  const host = await P2pHost.create(
+    {
+      chainId: cluster.manifest.chainId,
+      peerKey: await peerKeyFromSeed(seed.privateKey),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      members: members(),
+      logger: silentLogger(),
+      redialIntervalMs: 100,
+      limits: { maxConsensusMessageBytes: 128 * 1024 * 1024 },
+    },
+    handlers,
+  );
+  hosts.push(host);
+  await host.start();
+  const targetPeer = peerIdOf(target);
+  await waitFor(
+    'a connection to the target',
+    () => host.connectedPeers().includes(targetPeer),
+    20_000,
+  );
+  return host;
 }
 
 async function stillCommits(via: DevnetNode): Promise<void> {
@@ -104,34 +142,9 @@ describe('hostile peers against real nodes', () => {
   }, 60_000);
 
   it('drops garbage and oversize messages from a member and keeps committing', async () => {
-    // Impersonate the observer with its own key (its process is stopped first).
-    const observer = cluster.node('health-commission');
-    await cluster.processes.stop(observer.id);
-    const seed = await loadKeystore(
-      path.join(observer.dir, 'keys', 'p2p.json'),
-      await readDevnetPassphrase(cluster.manifest),
-    );
     const target = cluster.node('district-hospital');
-    const bad = await P2pHost.create(
-      {
-        chainId: cluster.manifest.chainId,
-        peerKey: await peerKeyFromSeed(seed.privateKey),
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        members: members(),
-        logger: silentLogger(),
-        redialIntervalMs: 100,
-        limits: { maxConsensusMessageBytes: 128 * 1024 * 1024 },
-      },
-      handlers,
-    );
-    hosts.push(bad);
-    await bad.start();
+    const bad = await impersonateObserver(target);
     const targetPeer = peerIdOf(target);
-    await waitFor(
-      'a connection to the target',
-      () => bad.connectedPeers().includes(targetPeer),
-      20_000,
-    );
 
     const malformedBefore = await metric(target, 'medchain_consensus_dropped', 'malformed');
     const oversizeBefore = await metric(target, 'medchain_p2p_dropped', 'oversize');
@@ -163,6 +176,62 @@ describe('hostile peers against real nodes', () => {
     );
     await bad.stop();
     expect((await cluster.client(target.id).health()).ok).toBe(true);
+    await stillCommits(target);
+  }, 90_000);
+
+  it('asks the named proposer for the transactions of a compact pre-prepare, and drops it when they do not exist', async () => {
+    const target = cluster.node('county-hospital');
+    const bad = await impersonateObserver(target);
+    // The proposer it names is another validator: the target must ask that node.
+    const validators = cluster.validators();
+    const from = validators.findIndex((n) => n.id !== target.id);
+    const droppedBefore = await series(
+      target,
+      'medchain_consensus_compact_pre_prepares',
+      'outcome="dropped"',
+    );
+    const asked = validators[from];
+    if (!asked) expect.fail('no other validator');
+    const servedBefore = await series(
+      asked,
+      'medchain_p2p_messages',
+      'protocol="sync",direction="in"',
+    );
+    const header = {
+      chainId: cluster.manifest.chainId,
+      height: 1_000_000,
+      prevHash: new Uint8Array(32).fill(1),
+      txRoot: new Uint8Array(32).fill(2),
+      stateRoot: new Uint8Array(32).fill(3),
+      proposer: from,
+      view: 0,
+      timestamp: Date.now(),
+      validatorSetHash: new Uint8Array(32).fill(4),
+    };
+    bad.sendConsensus(
+      peerIdOf(target),
+      encode({
+        kind: 'pre-prepare-compact',
+        from,
+        view: 0,
+        height: 1_000_000,
+        header: blockHeaderToCodec(header),
+        txHashes: [new Uint8Array(32).fill(0xab)],
+        signature: new Uint8Array(64),
+      }),
+    );
+    await waitFor(
+      'the target to give up on the compact pre-prepare',
+      async () =>
+        (await series(target, 'medchain_consensus_compact_pre_prepares', 'outcome="dropped"')) >
+        droppedBefore,
+      20_000,
+    );
+    // It asked the proposer it names (over the sync protocol) before giving up.
+    expect(
+      await series(asked, 'medchain_p2p_messages', 'protocol="sync",direction="in"'),
+    ).toBeGreaterThan(servedBefore);
+    await bad.stop();
     await stillCommits(target);
   }, 90_000);
 });

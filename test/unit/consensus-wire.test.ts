@@ -2,15 +2,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/codec/index.js';
 import { decode } from '../../src/codec/index.js';
+import { InvariantError } from '../../src/errors.js';
+import { blockHeaderToCodec } from '../../src/ledger/encoding.js';
 import {
   ConsensusError,
   decodeMessage,
+  decodeWireMessage,
+  encodeCompactPrePrepare,
   encodeMessage,
+  expandCompactPrePrepare,
   messageToCodec,
   walRecordFromCodec,
   walRecordHeight,
   walRecordSurvives,
   walRecordToCodec,
+  DEFAULT_WIRE_LIMITS,
 } from '../../consensus/index.js';
 import type { ConsensusMessage, SignedVoteMessage, WalRecord } from '../../consensus/index.js';
 import { simTransaction } from '../../consensus/sim/index.js';
@@ -176,6 +182,73 @@ describe('consensus wire format', () => {
       ),
       { numRuns: 2000, seed: 42 },
     );
+  });
+});
+
+describe('compact pre-prepares', () => {
+  const full = {
+    kind: 'pre-prepare',
+    from: 1,
+    view: 1,
+    height: 3,
+    block,
+    signature: sig(1),
+  } as const;
+  const hashes = [h(21), h(22)];
+
+  it('carry the header and the transaction hashes, and expand back to the same pre-prepare', () => {
+    const bytes = encodeCompactPrePrepare(full, hashes);
+    const compact = decodeWireMessage(bytes);
+    expect(compact).toEqual({
+      kind: 'pre-prepare-compact',
+      from: 1,
+      view: 1,
+      height: 3,
+      header: block.header,
+      txHashes: hashes,
+      signature: sig(1),
+    });
+    if (compact.kind !== 'pre-prepare-compact') expect.fail('not compact');
+    expect(expandCompactPrePrepare(compact, block.txs)).toEqual(full);
+    // Each transaction costs its hash (plus two bytes of framing), not its encoding.
+    expect(bytes.length).toBeLessThan(encodeMessage(full).length);
+    expect(encodeCompactPrePrepare(full, [h(21), h(22)]).length).toBe(bytes.length);
+  });
+
+  it('decode like any other message otherwise', () => {
+    for (const m of samples) expect(decodeWireMessage(encodeMessage(m))).toEqual(m);
+    expect(() => decodeMessage(encodeCompactPrePrepare(full, hashes))).toThrow(ConsensusError);
+  });
+
+  it('are checked field by field', () => {
+    const value = {
+      kind: 'pre-prepare-compact',
+      from: 1,
+      view: 1,
+      height: 3,
+      header: blockHeaderToCodec(block.header),
+      txHashes: hashes,
+      signature: sig(1),
+    };
+    expect(decodeWireMessage(encode(value)).kind).toBe('pre-prepare-compact');
+    const broken: Record<string, unknown>[] = [
+      { ...value, extra: 1 },
+      { ...value, header: { ...blockHeaderToCodec(block.header), height: -1 } },
+      { ...value, txHashes: [new Uint8Array(65)] },
+      { ...value, txHashes: 'not a list' },
+      { ...value, from: 2000 },
+    ];
+    for (const b of broken)
+      expect(() => decodeWireMessage(encode(b as never))).toThrow(ConsensusError);
+    const limits = { ...DEFAULT_WIRE_LIMITS, maxBlockTxs: 1 };
+    expect(() => decodeWireMessage(encode(value), limits)).toThrow(ConsensusError);
+  });
+
+  it('refuse a hash count that does not match the transactions', () => {
+    expect(() => encodeCompactPrePrepare(full, [h(21)])).toThrow(InvariantError);
+    const compact = decodeWireMessage(encodeCompactPrePrepare(full, hashes));
+    if (compact.kind !== 'pre-prepare-compact') expect.fail('not compact');
+    expect(() => expandCompactPrePrepare(compact, block.txs.slice(1))).toThrow(InvariantError);
   });
 });
 

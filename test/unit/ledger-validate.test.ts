@@ -301,6 +301,24 @@ describe.each(SUITES)('ledger validity ($id)', (suite) => {
       );
     });
 
+    it('uses hashed transactions the caller supplies for exactly these transaction objects', () => {
+      const hashed = txs.map((tx) => hashTransaction(suite, tx));
+      const given = validateBlock(rules, block, context, { hashedTxs: hashed });
+      expectAccepted(given);
+      if (!given.ok) return;
+      expect(given.txs[1]).toBe(hashed[1]);
+      // Supplied hashes are trusted: a wrong one shows up as a txRoot mismatch…
+      const wrong = hashed.map((h, i) => (i === 1 ? { ...h, hash: flipped(h.hash) } : h));
+      expectRejected(
+        validateBlock(rules, block, context, { hashedTxs: wrong }),
+        LedgerErrorCode.wrongTxRoot,
+        'header.txRoot',
+      );
+      // …and one for another transaction object is ignored (hashed afresh).
+      const other = wrong.map((h) => ({ ...h, tx: { ...h.tx } }));
+      expectAccepted(validateBlock(rules, block, context, { hashedTxs: other }));
+    });
+
     it('accepts an empty block whose txRoot is the empty root', () => {
       const empty = blockOf(suite, validators, []);
       expect(empty.header.txRoot).toEqual(suite.hash(new Uint8Array(0)));

@@ -89,6 +89,25 @@ describe('node config', () => {
     expect(message(() => buildConfig(['x'], dir))).toContain('must hold a mapping');
   });
 
+  it('reads a true/false field from the file or the environment, and refuses anything else', () => {
+    const base = { institutionId: 'a' };
+    expect(buildConfig(base, dir).consensus.compactPrePrepares).toBe(true);
+    const off = { ...base, consensus: { compactPrePrepares: false } };
+    expect(buildConfig(off, dir).consensus.compactPrePrepares).toBe(false);
+    const env = { MEDCHAIN_CONSENSUS_COMPACT_PRE_PREPARES: 'false' };
+    expect(buildConfig(base, dir, { env }).consensus.compactPrePrepares).toBe(false);
+    expect(
+      message(() =>
+        buildConfig(base, dir, { env: { MEDCHAIN_CONSENSUS_COMPACT_PRE_PREPARES: 'no' } }),
+      ),
+    ).toBe(
+      'config consensus.compactPrePrepares: not true or false: "no" (environment MEDCHAIN_CONSENSUS_COMPACT_PRE_PREPARES)',
+    );
+    expect(
+      message(() => buildConfig({ ...base, consensus: { compactPrePrepares: 'yes' } }, dir)),
+    ).toBe('config consensus.compactPrePrepares: must be true or false, got "yes" (file)');
+  });
+
   it('reads the passphrase from a file or the environment, never from the config itself', async () => {
     const file = path.join(dir, 'pass');
     await writeFile(file, 'correct horse\nignored\n');

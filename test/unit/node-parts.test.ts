@@ -6,7 +6,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Replica } from '../../consensus/replica.js';
-import type { Effect, WalRecord } from '../../consensus/types.js';
+import type {
+  ConsensusMessage,
+  Effect,
+  PrePrepareMessage,
+  WalRecord,
+} from '../../consensus/types.js';
+import { encodeCompactPrePrepare, encodeMessage } from '../../consensus/wire.js';
+import type { CompactPrePrepare } from '../../consensus/wire.js';
 import { ChainStore } from '../../storage/chain-store.js';
 import { MemoryKvStore } from '../../storage/memory-kv.js';
 import type { WalRepository } from '../../storage/wal.js';
@@ -25,6 +32,12 @@ import { buildMemberCertify, unsignedTransaction } from '../../src/records/build
 import { NodeBlockSource } from '../../src/node/block-source.js';
 import { ChainView } from '../../src/node/chain-view.js';
 import { ConsensusDriver } from '../../src/node/consensus-driver.js';
+import {
+  decodeTxsRequest,
+  encodeSyncRequest,
+  encodeTxsRequest,
+  WireError,
+} from '../../src/node/wire.js';
 import { createContractEngine } from '../../src/node/contract-engine.js';
 import { Executor, STATE_ROOT_MISMATCH } from '../../src/node/executor.js';
 import type { CommittedBlock } from '../../src/node/executor.js';
@@ -240,6 +253,26 @@ describe('node executor', () => {
   });
 });
 
+describe('sync protocol: transactions by hash', () => {
+  const hashes = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+
+  it('round-trips a request, and tells a block-range request apart', () => {
+    expect(decodeTxsRequest(encodeTxsRequest(hashes), 10, 64)).toEqual(hashes);
+    expect(decodeTxsRequest(encodeSyncRequest({ fromHeight: 1, toHeight: 5 }), 10, 64)).toBeNull();
+  });
+
+  it('refuses too many hashes, oversize or empty hashes, extra fields and garbage', () => {
+    expect(() => decodeTxsRequest(encodeTxsRequest(hashes), 1, 64)).toThrow(WireError);
+    expect(() => decodeTxsRequest(encodeTxsRequest([new Uint8Array(65)]), 10, 64)).toThrow(
+      WireError,
+    );
+    expect(() => decodeTxsRequest(encodeTxsRequest([new Uint8Array(0)]), 10, 64)).toThrow(
+      WireError,
+    );
+    expect(() => decodeTxsRequest(new Uint8Array([0xff]), 10, 64)).toThrow(WireError);
+  });
+});
+
 describe('consensus driver', () => {
   it('makes every persisted record durable before any send, in one batch per round, and mirrors truncations', async () => {
     const order: string[] = [];
@@ -279,7 +312,7 @@ describe('consensus driver', () => {
     let step = 0;
     const replica = {
       start: () => script[step++] ?? [],
-      onMessageBytes: () => script[step++] ?? [],
+      onMessage: () => script[step++] ?? [],
       onTick: () => [],
       onBlockExecuted: () => [],
     } as unknown as Replica;
@@ -306,7 +339,7 @@ describe('consensus driver', () => {
       tickIntervalMs: 60_000,
     });
     driver.start();
-    driver.onMessage(new Uint8Array([1]));
+    driver.onMessage(encodeMessage(msg(5)));
     await broadcasted; // the round's last effect: it resolves once the round is performed
     await driver.stop();
     // view(1) was truncated before it was ever written: only view(2) is appended, once, before both sends.
@@ -314,5 +347,97 @@ describe('consensus driver', () => {
     expect(appended).toEqual([[{ type: 'view', view: 2 }]]);
     expect(removed).toEqual([7]);
     expect(driver.walSize).toBe(1);
+  });
+
+  it('decodes what arrives, routes compact pre-prepares out and back in, and sends pre-prepares in its own encoding', async () => {
+    const block: Block = {
+      header: {
+        chainId: 'medchain-unit',
+        height: 1,
+        prevHash: new Uint8Array(32),
+        txRoot: new Uint8Array(32),
+        stateRoot: new Uint8Array(32),
+        proposer: 0,
+        view: 0,
+        timestamp: 1,
+        validatorSetHash: new Uint8Array(32),
+      },
+      txs: [],
+    };
+    const prePrepare: PrePrepareMessage = {
+      kind: 'pre-prepare',
+      from: 0,
+      view: 0,
+      height: 1,
+      block,
+      signature: new Uint8Array(64),
+    };
+    const seen: ConsensusMessage[] = [];
+    let malformed = 0;
+    let afterMessage: () => void = () => undefined;
+    const replica = {
+      start: () => [],
+      onMessage: (m: ConsensusMessage) => {
+        seen.push(m);
+        afterMessage();
+        return m.kind === 'prepare' ? [{ type: 'broadcast', message: prePrepare }] : [];
+      },
+      noteMalformed: () => {
+        malformed++;
+      },
+      onTick: () => [],
+      onBlockExecuted: () => [],
+    } as unknown as Replica;
+    const sent: Uint8Array[] = [];
+    const compacts: CompactPrePrepare[] = [];
+    const driver = new ConsensusDriver({
+      replica,
+      wal: { appendMany: () => Promise.resolve([]), remove: () => Promise.resolve() } as never,
+      walEntries: [],
+      logger: silentLogger(),
+      now: () => 0,
+      send: () => undefined,
+      broadcast: (bytes) => sent.push(bytes),
+      execute: () => undefined,
+      onViewChanged: () => undefined,
+      onFatal: (err) => {
+        throw err;
+      },
+      tickIntervalMs: 60_000,
+      encodePrePrepare: () => new Uint8Array([0xf6]), // marks our encoding
+      onCompactPrePrepare: (c) => compacts.push(c),
+    });
+    driver.start();
+    const handled = (n: number): Promise<void> =>
+      new Promise((resolve) => {
+        afterMessage = () => {
+          if (seen.length >= n) resolve();
+        };
+      });
+    // Not CBOR: counted as malformed by the replica, nothing else happens.
+    driver.onMessage(new Uint8Array([0xff, 0x00]));
+    // A compact pre-prepare goes out to be assembled, not to the replica.
+    driver.onMessage(encodeCompactPrePrepare(prePrepare, []));
+    expect(compacts).toHaveLength(1);
+    expect(compacts[0]?.height).toBe(1);
+    // The assembled one comes back in; a prepare makes the replica broadcast the pre-prepare.
+    const twoHandled = handled(2);
+    driver.onPrePrepare(prePrepare);
+    driver.onMessage(
+      encodeMessage({
+        kind: 'prepare',
+        from: 1,
+        view: 0,
+        height: 1,
+        digest: new Uint8Array(32),
+        signature: new Uint8Array(64),
+      }),
+    );
+    await twoHandled;
+    await driver.stop();
+    expect(seen.map((m) => m.kind)).toEqual(['pre-prepare', 'prepare']);
+    expect(seen[0]).toBe(prePrepare);
+    expect(malformed).toBe(1);
+    expect(sent).toEqual([new Uint8Array([0xf6])]);
   });
 });
