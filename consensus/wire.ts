@@ -355,21 +355,24 @@ function decodeCertified(
   };
 }
 
+/** The CBOR value of received bytes; ConsensusError if they are not CBOR within the limit. */
+function decodeWireValue(input: Uint8Array, limits: WireLimits): CodecValue {
+  try {
+    // No canonical re-encode: nothing signs or hashes these bytes as received.
+    // Votes sign digests, block hashes re-encode the header, tx hashes re-encode
+    // each transaction — so a second encoding of a message changes nothing.
+    return decode(input, { maxBytes: limits.maxMessageBytes, canonical: false });
+  } catch (err) {
+    return fail('message', `not canonical CBOR (${(err as Error).message})`);
+  }
+}
+
 /** Decode and validate the shape of every field. Throws ConsensusError on anything malformed. */
 export function decodeMessage(
   input: Uint8Array,
   limits: WireLimits = DEFAULT_WIRE_LIMITS,
 ): ConsensusMessage {
-  let value: CodecValue;
-  try {
-    // No canonical re-encode: nothing signs or hashes these bytes as received.
-    // Votes sign digests, block hashes re-encode the header, tx hashes re-encode
-    // each transaction — so a second encoding of a message changes nothing.
-    value = decode(input, { maxBytes: limits.maxMessageBytes, canonical: false });
-  } catch (err) {
-    fail('message', `not canonical CBOR (${(err as Error).message})`);
-  }
-  return messageFromCodec(value, limits);
+  return messageFromCodec(decodeWireValue(input, limits), limits);
 }
 
 /** Validate the shape of a decoded CBOR value as a message (see `decodeMessage`). */
@@ -536,12 +539,7 @@ export function decodeWireMessage(
   input: Uint8Array,
   limits: WireLimits = DEFAULT_WIRE_LIMITS,
 ): WireMessage {
-  let value: CodecValue;
-  try {
-    value = decode(input, { maxBytes: limits.maxMessageBytes, canonical: false });
-  } catch (err) {
-    fail('message', `not canonical CBOR (${(err as Error).message})`);
-  }
+  const value = decodeWireValue(input, limits);
   if (
     value === null ||
     typeof value !== 'object' ||

@@ -195,24 +195,24 @@ describe('compact pre-prepares', () => {
     signature: sig(1),
   } as const;
   const hashes = [h(21), h(22)];
+  const expected = {
+    kind: 'pre-prepare-compact',
+    from: 1,
+    view: 1,
+    height: 3,
+    header: block.header,
+    txHashes: hashes,
+    signature: sig(1),
+  } as const;
 
   it('carry the header and the transaction hashes, and expand back to the same pre-prepare', () => {
     const bytes = encodeCompactPrePrepare(full, hashes);
     const compact = decodeWireMessage(bytes);
-    expect(compact).toEqual({
-      kind: 'pre-prepare-compact',
-      from: 1,
-      view: 1,
-      height: 3,
-      header: block.header,
-      txHashes: hashes,
-      signature: sig(1),
-    });
+    expect(compact).toEqual(expected);
     if (compact.kind !== 'pre-prepare-compact') expect.fail('not compact');
     expect(expandCompactPrePrepare(compact, block.txs)).toEqual(full);
     // Each transaction costs its hash (plus two bytes of framing), not its encoding.
     expect(bytes.length).toBeLessThan(encodeMessage(full).length);
-    expect(encodeCompactPrePrepare(full, [h(21), h(22)]).length).toBe(bytes.length);
   });
 
   it('decode like any other message otherwise', () => {
@@ -221,15 +221,7 @@ describe('compact pre-prepares', () => {
   });
 
   it('are checked field by field', () => {
-    const value = {
-      kind: 'pre-prepare-compact',
-      from: 1,
-      view: 1,
-      height: 3,
-      header: blockHeaderToCodec(block.header),
-      txHashes: hashes,
-      signature: sig(1),
-    };
+    const value = { ...expected, header: blockHeaderToCodec(block.header) };
     expect(decodeWireMessage(encode(value)).kind).toBe('pre-prepare-compact');
     const broken: Record<string, unknown>[] = [
       { ...value, extra: 1 },
