@@ -15,7 +15,7 @@ import type { DevnetManifest } from '../../src/devnet/layout.js';
 import {
   DevnetProcesses,
   fetchStatus,
-  waitFor,
+  waitForApis,
   waitForHeight,
 } from '../../src/devnet/processes.js';
 import {
@@ -108,15 +108,7 @@ export function register(program: Command): void {
       }
       ctx.progress('starting nodes …');
       await Promise.race([
-        waitFor(
-          'every node to answer on its API',
-          async () =>
-            (await Promise.all(manifest.nodes.map((n) => fetchStatus(n.apiUrl)))).every(
-              (s) => s !== null,
-            ),
-          READY_TIMEOUT_MS,
-          200,
-        ),
+        waitForApis(manifest.nodes, READY_TIMEOUT_MS, 200),
         stop.signal.then(() => {
           throw new CliError(
             'INTERRUPTED',

@@ -28,7 +28,7 @@ import type { CryptoSuite, KeyPair, SuiteId } from '../crypto/suite.js';
 import { loadInstitutionKey, nextClientNonce } from '../devnet/bootstrap.js';
 import { initDevnet, readDevnetManifest } from '../devnet/layout.js';
 import type { DevnetManifest, DevnetNode } from '../devnet/layout.js';
-import { DevnetProcesses, fetchStatus, waitFor } from '../devnet/processes.js';
+import { DevnetProcesses, waitFor, waitForApis } from '../devnet/processes.js';
 import { MedchainError } from '../errors.js';
 import { encodeTransaction } from '../ledger/encoding.js';
 import { signTransaction } from '../ledger/sign.js';
@@ -305,18 +305,7 @@ async function startNodes(
       ),
     );
     exited.catch(() => undefined);
-    await Promise.race([
-      waitFor(
-        'every node to answer on its API',
-        async () =>
-          (await Promise.all(manifest.nodes.map((n) => fetchStatus(n.apiUrl)))).every(
-            (s) => s !== null,
-          ),
-        START_TIMEOUT_MS,
-        200,
-      ),
-      exited,
-    ]);
+    await Promise.race([waitForApis(manifest.nodes, START_TIMEOUT_MS, 200), exited]);
   } catch (err) {
     await Promise.race([processes.stopAll('SIGTERM'), delay(STOP_TIMEOUT_MS)]);
     progress.phase(`the devnet is kept for inspection in ${dir}`);

@@ -197,6 +197,21 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits until every listed node answers `/v1/status`. */
+export async function waitForApis(
+  nodes: readonly Pick<DevnetNode, 'id' | 'apiUrl'>[],
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<void> {
+  await waitFor(
+    `${nodes.map((n) => n.id).join(', ')} to answer on their APIs`,
+    async () =>
+      (await Promise.all(nodes.map((n) => fetchStatus(n.apiUrl)))).every((s) => s !== null),
+    timeoutMs,
+    intervalMs,
+  );
+}
+
 /** Waits until every listed node reports at least `height`. */
 export async function waitForHeight(
   nodes: readonly DevnetNode[],

@@ -15,7 +15,7 @@ import type { KeyPair } from '../../src/crypto/suite.js';
 import { loadInstitutionKey } from '../../src/devnet/bootstrap.js';
 import { initDevnet } from '../../src/devnet/layout.js';
 import type { DevnetManifest, DevnetNode, DevnetOptions } from '../../src/devnet/layout.js';
-import { CLI_MAIN, DevnetProcesses, fetchStatus, waitFor } from '../../src/devnet/processes.js';
+import { CLI_MAIN, DevnetProcesses, waitFor, waitForApis } from '../../src/devnet/processes.js';
 import { signTransaction } from '../../src/ledger/sign.js';
 import type { Transaction } from '../../src/ledger/types.js';
 import { buildMemberCertify, unsignedTransaction } from '../../src/records/builders.js';
@@ -66,15 +66,7 @@ export async function startCluster(
   };
 }
 
-export async function waitForApis(nodes: readonly DevnetNode[], timeoutMs: number): Promise<void> {
-  await waitFor(
-    `${nodes.map((n) => n.id).join(', ')} to answer on their APIs`,
-    async () =>
-      (await Promise.all(nodes.map((n) => fetchStatus(n.apiUrl)))).every((s) => s !== null),
-    timeoutMs,
-    100,
-  );
-}
+export { waitForApis };
 
 /** Signs `member.certify` transactions with an institution's key (valid without any set-up). */
 export class CertifyWorkload {
