@@ -167,8 +167,10 @@ export class OpenLoopSender {
     const lastDueMs = scheduledAtMs(o.startAtMs, o.ratePerSec, Math.max(0, total - 1));
     const giveUpAtMs = lastDueMs + (o.overrunMs ?? DEFAULT_OVERRUN_MS);
     const started = o.now();
-    // bounded: one iteration per tick until the deadline
-    const maxTicks = Math.ceil((giveUpAtMs - started) / Math.max(1, o.tickMs)) + 10;
+    // Bounded by the deadline; the count is a backstop. An iteration waits at
+    // least 1 ms (transactions falling due, not the tick, usually end the wait)
+    // unless a finished request wakes it, at most once per request.
+    const maxTicks = Math.ceil(giveUpAtMs - started) + total + 10;
     for (let tick = 0; tick < maxTicks; tick++) {
       const now = o.now();
       this.#release(now);

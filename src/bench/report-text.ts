@@ -114,6 +114,14 @@ export function renderSummary(report: BenchReport): string {
   out.push(
     `submitted ${num(s.submitted)} (accepted by the nodes), committed ${num(s.committed)}, lost ${num(s.lost)}`,
   );
+  for (const step of report.steps) {
+    const { scheduled, sent } = step.counts;
+    if (sent < scheduled) {
+      out.push(
+        `WARNING ${step.label}: ${num(scheduled - sent)} of ${num(scheduled)} scheduled transactions were never sent (the generator passed its deadline); its rates cover less than the step`,
+      );
+    }
+  }
   if (s.saturationTps !== null) {
     out.push(
       `saturation: ${num(s.saturationTps)} tx/s committed` +

@@ -71,6 +71,35 @@ function sender(fake: FakeNode, n: number, ratePerSec: number, sent: SentRecord[
   });
 }
 
+describe('OpenLoopSender schedule length', () => {
+  it('sends a schedule whose transactions fall due faster than its tick, to the end', async () => {
+    // 1000 tx/s is one due every millisecond: every wait ends at the next due
+    // time, long before the 100 ms tick. (A loop bounded by deadline ÷ tick
+    // stopped after a fraction of such a schedule, silently.)
+    const fake = fakeNode();
+    const sent: SentRecord[] = [];
+    const n = 600;
+    const result = await new OpenLoopSender({
+      txs: txs(n),
+      signerOf: Array.from({ length: n }, (_, i) => i % SIGNERS),
+      signerNode: Array.from({ length: SIGNERS }, (_, s) => s % NODES),
+      nodes: NODES,
+      lanesPerNode: 2,
+      ratePerSec: 1000,
+      startAtMs: nowMs() + 20,
+      tickMs: 100,
+      overrunMs: 200,
+      maxBatchTxs: 50,
+      submit: (node, batch) => fake.submit(node, batch),
+      now: nowMs,
+      onSent: (r) => sent.push(r),
+    }).run();
+    expect(result.sent).toBe(n);
+    expect(result.accepted).toBe(n);
+    expect(fake.received).toHaveLength(n);
+  });
+});
+
 function expectSignerOrder(received: readonly { node: number; index: number }[]): void {
   const last = new Map<number, number>();
   for (const { node, index } of received) {

@@ -322,6 +322,17 @@ describe('HTML and text', () => {
     expect(text).toMatch(/saturation: 1,500 tx\/s committed; at 80%: p50 133\.3 ms, p99 400\.0 ms/);
     expect(text).toContain('bound: 6,100 verifies/s/core (intl, known-key,');
     expect(text).toContain('/out/report.html');
+    expect(text).not.toContain('WARNING');
+  });
+
+  it('the text summary warns of a step whose generator left transactions unsent', () => {
+    const [first, ...rest] = SWEEP;
+    if (!first) expect.fail('no step');
+    const short = { ...first, counts: { ...first.counts, sent: 60 } };
+    const text = renderSummary(report([short, ...rest], true));
+    expect(text).toContain(
+      'WARNING sweep 1/3: 500 tx/s: 40 of 100 scheduled transactions were never sent',
+    );
   });
 });
 
