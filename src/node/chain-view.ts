@@ -12,6 +12,7 @@
  */
 import { toHex } from '../codec/index.js';
 import type { CertifiedBlock, ChainReader } from '../../consensus/types.js';
+import type { Transaction } from '../ledger/types.js';
 import { InvariantError } from '../errors.js';
 import type { ParentBlock } from '../ledger/validate.js';
 import type { ChainStore } from '../../storage/chain-store.js';
@@ -25,8 +26,8 @@ export class ChainView implements ChainReader {
   readonly #store: ChainStore;
   readonly #genesis: ParentBlock;
   readonly #recent = new Map<number, CertifiedBlock>();
-  /** Tx hashes (hex) of committed blocks not yet stored, by height. */
-  readonly #unstoredTxs = new Map<number, Set<string>>();
+  /** Tx hashes (hex) of committed blocks not yet stored, with their index, by height. */
+  readonly #unstoredTxs = new Map<number, Map<string, number>>();
   readonly #roots = new Map<number, Uint8Array>();
   #committedTip: ParentBlock;
   #storedHeight: number;
@@ -84,7 +85,16 @@ export class ChainView implements ChainReader {
     }
     this.#committedTip = { height, hash: blockHash, timestamp };
     this.#remember(height, entry);
-    this.#unstoredTxs.set(height, new Set(txHashes.map(toHex)));
+    this.#unstoredTxs.set(height, new Map(txHashes.map((h, i) => [toHex(h), i])));
+  }
+
+  /** A transaction of a block committed by consensus but not stored yet (not in the tx index). */
+  unstoredTx(hashHex: string): Transaction | undefined {
+    for (const [height, txs] of this.#unstoredTxs) {
+      const index = txs.get(hashHex);
+      if (index !== undefined) return this.#recent.get(height)?.block.txs[index];
+    }
+    return undefined;
   }
 
   /** The executor stored this height with the state root after it. */
@@ -110,7 +120,7 @@ export class ChainView implements ChainReader {
   isCommitted(txHash: Uint8Array): boolean {
     if (this.#unstoredTxs.size > 0) {
       const key = toHex(txHash);
-      for (const set of this.#unstoredTxs.values()) if (set.has(key)) return true;
+      for (const txs of this.#unstoredTxs.values()) if (txs.has(key)) return true;
     }
     return this.#store.txIndex.getSync(txHash) !== undefined;
   }

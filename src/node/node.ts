@@ -57,6 +57,7 @@ import {
 import type { Genesis, Institution } from '../identity/types.js';
 import { validatorSet } from '../identity/validators.js';
 import type { ValidatorSet } from '../identity/validators.js';
+import { encodeTransaction } from '../ledger/encoding.js';
 import { blockHash, decodeHashedTransaction } from '../ledger/hashing.js';
 import type { HashedTransaction } from '../ledger/hashing.js';
 import type { LedgerRules } from '../ledger/validate.js';
@@ -106,7 +107,7 @@ const MAX_BUNDLE_TXS = 10_000;
 /** A compact pre-prepare naming transactions not here waits this long for their bundles… */
 const PRE_PREPARE_GRACE_MS = 25;
 /** …then asks its proposer, waiting at most this long for the answer. */
-const PRE_PREPARE_FETCH_TIMEOUT_MS = 2_000;
+const PRE_PREPARE_FETCH_TIMEOUT_MS = 5_000;
 /** Compact pre-prepares waiting for transactions at once. */
 const MAX_PENDING_PRE_PREPARES = 64;
 
@@ -366,7 +367,7 @@ export class MedchainNode implements NodeApi {
         },
         onTxBundle: (_from, bytes) => this.#onTxBundle(bytes),
         onBlock: (_from, bytes) => this.#onGossipBlock(bytes),
-        onSyncRequest: (_from, bytes) => Promise.resolve(this.#onSyncRequest(sync, bytes)),
+        onSyncRequest: (_from, bytes) => this.#onSyncRequest(sync, bytes),
         onVaultRequest: (from, bytes, signal) => this.#onVaultRequest(from, bytes, signal),
       },
     );
@@ -578,16 +579,41 @@ export class MedchainNode implements NodeApi {
     );
   }
 
-  /** The sync protocol: block ranges (`BlockSync`), or pending transactions by hash. */
-  #onSyncRequest(sync: BlockSync, bytes: Uint8Array): Uint8Array {
+  /**
+   * The sync protocol: block ranges (`BlockSync`), or transactions by hash —
+   * pending ones from the mempool, committed ones from the chain view (not
+   * stored yet) or storage: a backup that lags may ask for the transactions of
+   * a block its proposer has committed meanwhile (with the other backups).
+   */
+  async #onSyncRequest(sync: BlockSync, bytes: Uint8Array): Promise<Uint8Array> {
     const r = this.#running;
     const { maxBlockTxs } = this.#genesis.policy;
     const hashes = decodeTxsRequest(bytes, maxBlockTxs, this.#suite.hashLength);
     if (hashes === null) return sync.serve(bytes);
+    if (!r) return encodeTxBundle([]);
     const txs: Uint8Array[] = [];
+    const committed = new Map<number, number[]>();
     for (const hash of hashes) {
-      const htx = r?.mempool.get(toHex(hash));
-      if (htx) txs.push(htx.bytes);
+      const hex = toHex(hash);
+      const htx = r.mempool.get(hex);
+      if (htx) {
+        txs.push(htx.bytes);
+        continue;
+      }
+      const unstored = r.chain.unstoredTx(hex);
+      if (unstored) {
+        txs.push(encodeTransaction(unstored));
+        continue;
+      }
+      const at = await r.store.txIndex.get(hash);
+      if (at) committed.set(at.height, [...(committed.get(at.height) ?? []), at.index]);
+    }
+    for (const [height, indexes] of committed) {
+      const block = await r.store.blocks.get(height);
+      for (const i of indexes) {
+        const tx = block?.txs[i];
+        if (tx) txs.push(encodeTransaction(tx));
+      }
     }
     return encodeTxBundle(txs);
   }

@@ -139,13 +139,11 @@ export class PrePrepareAssembler {
       .map((at) => compact.txHashes[at[0] ?? -1])
       .filter((h): h is Uint8Array => h !== undefined);
     let supplied: readonly HashedTransaction[] = [];
+    let failure: string | null = null;
     try {
       supplied = await this.#o.fetch(compact.from, wanted);
     } catch (err) {
-      this.#o.logger.debug(
-        { from: compact.from, height: compact.height, err: (err as Error).message },
-        'fetching the transactions of a pre-prepare failed',
-      );
+      failure = (err as Error).message;
     }
     // Completed meanwhile by bundles (`admitted`), replaced, or stopped.
     if (this.#pending.get(key) !== pending) return;
@@ -163,6 +161,9 @@ export class PrePrepareAssembler {
         view: compact.view,
         height: compact.height,
         missing: pending.missing.size,
+        asked: wanted.length,
+        supplied: supplied.length,
+        ...(failure === null ? {} : { err: failure }),
       },
       'pre-prepare dropped: its proposer did not supply all of its transactions',
     );

@@ -12,9 +12,10 @@ import { loadKeystore } from '../../src/crypto/keystore.js';
 import { readDevnetPassphrase } from '../../src/devnet/bootstrap.js';
 import type { DevnetNode } from '../../src/devnet/layout.js';
 import { fetchStatus, waitFor } from '../../src/devnet/processes.js';
-import { encode } from '../../src/codec/index.js';
-import { blockHeaderToCodec } from '../../src/ledger/encoding.js';
+import { encode, fromHex } from '../../src/codec/index.js';
+import { blockHeaderToCodec, encodeTransaction } from '../../src/ledger/encoding.js';
 import { silentLogger } from '../../src/logger.js';
+import { decodeTxBundle, encodeTxsRequest } from '../../src/node/wire.js';
 import { CertifyWorkload, startCluster, waitForCommitted } from './cluster-fixtures.js';
 import type { Cluster } from './cluster-fixtures.js';
 
@@ -96,10 +97,16 @@ async function impersonateObserver(target: DevnetNode): Promise<P2pHost> {
   return host;
 }
 
+/** One workload for the file: its member ids never repeat. */
+let workloadOnce: CertifyWorkload | null = null;
+function workload(): CertifyWorkload {
+  workloadOnce ??= new CertifyWorkload(cluster.manifest);
+  return workloadOnce;
+}
+
 async function stillCommits(via: DevnetNode): Promise<void> {
-  const workload = new CertifyWorkload(cluster.manifest);
   const height = (await fetchStatus(via.apiUrl))?.height ?? 0;
-  const { hash } = await cluster.client(via.id).submitTransaction(await workload.tx(via, height));
+  const { hash } = await cluster.client(via.id).submitTransaction(await workload().tx(via, height));
   for (const n of cluster.validators()) {
     expect((await waitForCommitted(cluster.client(n.id), hash, 30_000)).code).toBe('OK');
   }
@@ -179,7 +186,7 @@ describe('hostile peers against real nodes', () => {
     await stillCommits(target);
   }, 90_000);
 
-  it('asks the named proposer for the transactions of a compact pre-prepare, and drops it when they do not exist', async () => {
+  it('asks the named proposer for the transactions of a compact pre-prepare, drops it when they do not exist, and serves committed ones', async () => {
     const target = cluster.node('county-hospital');
     const bad = await impersonateObserver(target);
     // The proposer it names is another validator: the target must ask that node.
@@ -231,6 +238,20 @@ describe('hostile peers against real nodes', () => {
     expect(
       await series(asked, 'medchain_p2p_messages', 'protocol="sync",direction="in"'),
     ).toBeGreaterThan(servedBefore);
+
+    // A validator also serves transactions it has committed (a lagging backup asks for those).
+    const height = (await fetchStatus(asked.apiUrl))?.height ?? 0;
+    const tx = await workload().tx(asked, height);
+    const { hash } = await cluster.client(asked.id).submitTransaction(tx);
+    expect((await waitForCommitted(cluster.client(asked.id), hash, 30_000)).code).toBe('OK');
+    const answer = decodeTxBundle(
+      await bad.request('sync', peerIdOf(asked), encodeTxsRequest([fromHex(hash)])),
+      1024 * 1024,
+      10,
+    );
+    expect(answer.map((b) => Buffer.from(b).toString('hex'))).toEqual([
+      Buffer.from(encodeTransaction(tx)).toString('hex'),
+    ]);
     await bad.stop();
     await stillCommits(target);
   }, 90_000);

@@ -17,7 +17,7 @@ import type { CompactPrePrepare } from '../../consensus/wire.js';
 import { ChainStore } from '../../storage/chain-store.js';
 import { MemoryKvStore } from '../../storage/memory-kv.js';
 import type { WalRepository } from '../../storage/wal.js';
-import { bytesEqual } from '../../src/codec/index.js';
+import { bytesEqual, toHex } from '../../src/codec/index.js';
 import { genesisHash } from '../../src/identity/genesis.js';
 import { validatorSet } from '../../src/identity/validators.js';
 import { blockHash, hashTransaction } from '../../src/ledger/hashing.js';
@@ -224,6 +224,20 @@ describe('node executor', () => {
     expect(failures).toEqual([]);
     return stored;
   }
+
+  it('keeps a committed block’s transactions findable by hash until it is stored', () => {
+    mempool.add(certifyTx(32), 0);
+    const b1 = propose(1, gHash) as Block;
+    const [htx] = b1.txs.map((t) => hashTransaction(suite, t));
+    if (!htx) expect.fail('no transaction');
+    chain.noteCommitted({ block: b1, certificate: certify(b1) }, blockHash(suite, b1.header), [
+      htx.hash,
+    ]);
+    expect(chain.unstoredTx(toHex(htx.hash))).toBe(b1.txs[0]);
+    expect(chain.unstoredTx('00'.repeat(32))).toBeUndefined();
+    chain.noteStored(1, engine.genesisStateRoot());
+    expect(chain.unstoredTx(toHex(htx.hash))).toBeUndefined();
+  });
 
   it('executes and stores blocks in order, each with its receipts and state root', async () => {
     mempool.add(certifyTx(30), 0);
