@@ -126,7 +126,7 @@ const SERIES: readonly Series[] = [
   },
   {
     name: 'medchain_consensus_compact_pre_prepares',
-    help: 'Compact pre-prepares received since start, by how they were assembled: complete on arrival, after waiting for bundles, after fetching from the proposer, or dropped (counter)',
+    help: 'Compact pre-prepares received since start, by how they were assembled: complete on arrival, after waiting for bundles, after fetching from the proposer, dropped, or refused as not signed by the validator they name (counter)',
     labelNames: ['outcome'],
     read: (c) => {
       const s = c.prePrepares();

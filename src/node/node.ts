@@ -15,7 +15,13 @@ import { parse as parseYaml } from 'yaml';
 import { suiteConsensusCrypto, VerifyMemo } from '../../consensus/crypto.js';
 import { primaryOf } from '../../consensus/quorum.js';
 import { Replica } from '../../consensus/replica.js';
-import type { CertifiedBlock, PrePrepareMessage, ReplicaConfig } from '../../consensus/types.js';
+import type {
+  CertifiedBlock,
+  ConsensusCrypto,
+  PrePrepareMessage,
+  ReplicaConfig,
+} from '../../consensus/types.js';
+import { prePrepareVoteBytes } from '../../consensus/votes.js';
 import {
   DEFAULT_WIRE_LIMITS,
   encodeCompactPrePrepare,
@@ -411,6 +417,12 @@ export class MedchainNode implements NodeApi {
           running.driver?.onPrePrepare(message);
         },
         fetch: (from, txHashes) => this.#fetchTxs(p2p, from, txHashes),
+        isAuthentic: (c) =>
+          replica.crypto.verifyMessage(
+            prePrepareVoteBytes(c.height, c.view, blockHash(this.#suite, c.header)),
+            c.signature,
+            c.from,
+          ),
         graceMs: PRE_PREPARE_GRACE_MS,
         maxPending: MAX_PENDING_PRE_PREPARES,
         logger: this.logger.child({ module: 'consensus' }),
@@ -500,6 +512,7 @@ export class MedchainNode implements NodeApi {
     source: NodeBlockSource;
     walEntries: WalMirrorEntry[];
     wireLimits: WireLimits;
+    crypto: ConsensusCrypto;
   }> {
     const policy = this.#genesis.policy;
     const cfg = this.config.consensus;
@@ -563,7 +576,7 @@ export class MedchainNode implements NodeApi {
         wireLimits,
       },
     );
-    return { replica, source, walEntries, wireLimits };
+    return { replica, source, walEntries, wireLimits, crypto };
   }
 
   /**

@@ -8,7 +8,9 @@
  * taken from the mempool with their bytes, hash and verdict, so nothing is
  * decoded, hashed or verified again.
  *
- * A pre-prepare that names transactions not here yet waits `graceMs` for their
+ * A pre-prepare that names transactions not here yet must be signed by the
+ * validator it names (else it is refused: nobody is asked for anything); it
+ * waits `graceMs` for their
  * bundles, then asks its proposer for the rest (`fetch`: the sync protocol's
  * transactions request). Those go into the block without passing the mempool —
  * a full mempool must not stop a backup from following its primary — and block
@@ -38,6 +40,12 @@ export interface PrePrepareAssemblerOptions {
     from: number,
     txHashes: readonly Uint8Array[],
   ) => Promise<readonly HashedTransaction[]>;
+  /**
+   * Whether the pre-prepare is signed by the validator it names (`from`),
+   * checked before waiting or asking anyone: a member must not be able to make
+   * this node ask third parties for transactions it invented.
+   */
+  readonly isAuthentic: (message: CompactPrePrepare) => boolean;
   readonly graceMs: number;
   /** Pre-prepares waiting at once; the oldest is dropped beyond this. */
   readonly maxPending: number;
@@ -53,6 +61,8 @@ export interface PrePrepareAssemblerStats {
   fetched: number;
   /** Given up: transactions still missing after the fetch, or pushed out by newer ones. */
   dropped: number;
+  /** Missing transactions and not signed by the validator it names: nothing asked. */
+  refused: number;
 }
 
 interface Pending {
@@ -65,7 +75,13 @@ interface Pending {
 }
 
 export class PrePrepareAssembler {
-  readonly stats: PrePrepareAssemblerStats = { complete: 0, waited: 0, fetched: 0, dropped: 0 };
+  readonly stats: PrePrepareAssemblerStats = {
+    complete: 0,
+    waited: 0,
+    fetched: 0,
+    dropped: 0,
+    refused: 0,
+  };
   readonly #o: PrePrepareAssemblerOptions;
   readonly #pending = new Map<string, Pending>();
   #stopped = false;
@@ -95,6 +111,14 @@ export class PrePrepareAssembler {
     if (missing.size === 0) {
       this.stats.complete++;
       this.#deliver(compact, found);
+      return;
+    }
+    if (!this.#o.isAuthentic(compact)) {
+      this.stats.refused++;
+      this.#o.logger.warn(
+        { from: compact.from, view: compact.view, height: compact.height },
+        'compact pre-prepare refused: not signed by the validator it names',
+      );
       return;
     }
     const key = `${compact.from}/${compact.view}/${compact.height}`;

@@ -12,7 +12,10 @@ import { loadKeystore } from '../../src/crypto/keystore.js';
 import { readDevnetPassphrase } from '../../src/devnet/bootstrap.js';
 import type { DevnetNode } from '../../src/devnet/layout.js';
 import { fetchStatus, waitFor } from '../../src/devnet/processes.js';
+import { prePrepareVoteBytes } from '../../consensus/votes.js';
 import { encode, fromHex } from '../../src/codec/index.js';
+import { DOMAIN, getSuite } from '../../src/crypto/index.js';
+import { blockHash } from '../../src/ledger/hashing.js';
 import { blockHeaderToCodec, encodeTransaction } from '../../src/ledger/encoding.js';
 import { silentLogger } from '../../src/logger.js';
 import { decodeTxBundle, encodeTxsRequest } from '../../src/node/wire.js';
@@ -186,7 +189,7 @@ describe('hostile peers against real nodes', () => {
     await stillCommits(target);
   }, 90_000);
 
-  it('asks the named proposer for the transactions of a compact pre-prepare, drops it when they do not exist, and serves committed ones', async () => {
+  it('refuses an unsigned compact pre-prepare, asks the named proposer for the transactions of a signed one, drops it when they do not exist, and serves committed ones', async () => {
     const target = cluster.node('county-hospital');
     const bad = await impersonateObserver(target);
     // The proposer it names is another validator: the target must ask that node.
@@ -215,8 +218,7 @@ describe('hostile peers against real nodes', () => {
       timestamp: Date.now(),
       validatorSetHash: new Uint8Array(32).fill(4),
     };
-    bad.sendConsensus(
-      peerIdOf(target),
+    const compact = (signature: Uint8Array): Uint8Array =>
       encode({
         kind: 'pre-prepare-compact',
         from,
@@ -224,9 +226,35 @@ describe('hostile peers against real nodes', () => {
         height: 1_000_000,
         header: blockHeaderToCodec(header),
         txHashes: [new Uint8Array(32).fill(0xab)],
-        signature: new Uint8Array(64),
-      }),
+        signature,
+      });
+    // Unsigned: refused before anybody is asked anything.
+    const refusedBefore = await series(
+      target,
+      'medchain_consensus_compact_pre_prepares',
+      'outcome="refused"',
     );
+    bad.sendConsensus(peerIdOf(target), compact(new Uint8Array(64)));
+    await waitFor(
+      'the target to refuse the unsigned compact pre-prepare',
+      async () =>
+        (await series(target, 'medchain_consensus_compact_pre_prepares', 'outcome="refused"')) >
+        refusedBefore,
+      20_000,
+    );
+    // Signed with the named validator's own key (read from its keystore): the target asks it.
+    const suite = getSuite(cluster.manifest.suite);
+    const signing = await loadKeystore(
+      path.join(asked.dir, 'keys', 'signing.json'),
+      await readDevnetPassphrase(cluster.manifest),
+    );
+    const signature = suite.sign(
+      DOMAIN.consensus,
+      cluster.manifest.chainId,
+      prePrepareVoteBytes(1_000_000, 0, blockHash(suite, header)),
+      signing.privateKey,
+    );
+    bad.sendConsensus(peerIdOf(target), compact(signature));
     await waitFor(
       'the target to give up on the compact pre-prepare',
       async () =>

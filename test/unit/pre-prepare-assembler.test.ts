@@ -72,6 +72,8 @@ function harness(
       fetches.push({ from, hashes: hashes.map(toHex) });
       return fetch(from, hashes);
     },
+    // The test's "signature": authentic unless its first byte is 0.
+    isAuthentic: (c) => c.signature[0] !== 0,
     graceMs: 25,
     maxPending,
     logger: silentLogger(),
@@ -103,7 +105,13 @@ describe('PrePrepareAssembler', () => {
     expect(d?.message.block.txs).toEqual([tx(2).tx, tx(0).tx, tx(1).tx]);
     expect(d?.txs).toEqual([tx(2), tx(0), tx(1)]);
     expect(d?.txs[0]).toBe(tx(2)); // the very objects: nothing decoded or hashed again
-    expect(h.assembler.stats).toEqual({ complete: 1, waited: 0, fetched: 0, dropped: 0 });
+    expect(h.assembler.stats).toEqual({
+      complete: 1,
+      waited: 0,
+      fetched: 0,
+      dropped: 0,
+      refused: 0,
+    });
     expect(h.assembler.pendingCount).toBe(0);
   });
 
@@ -120,7 +128,13 @@ describe('PrePrepareAssembler', () => {
     expect(h.delivered[0]?.txs).toEqual([tx(0), tx(1), tx(2)]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(h.fetches).toHaveLength(0);
-    expect(h.assembler.stats).toEqual({ complete: 0, waited: 1, fetched: 0, dropped: 0 });
+    expect(h.assembler.stats).toEqual({
+      complete: 0,
+      waited: 1,
+      fetched: 0,
+      dropped: 0,
+      refused: 0,
+    });
   });
 
   it('after the grace period asks the proposer for exactly the missing ones, and delivers what it supplies', async () => {
@@ -136,7 +150,13 @@ describe('PrePrepareAssembler', () => {
     expect(h.delivered).toHaveLength(1);
     // A hash named twice is filled at both places.
     expect(h.delivered[0]?.message.block.txs).toEqual([tx(0).tx, tx(1).tx, tx(2).tx, tx(0).tx]);
-    expect(h.assembler.stats).toEqual({ complete: 0, waited: 0, fetched: 1, dropped: 0 });
+    expect(h.assembler.stats).toEqual({
+      complete: 0,
+      waited: 0,
+      fetched: 1,
+      dropped: 0,
+      refused: 0,
+    });
   });
 
   it('drops a pre-prepare whose proposer supplies only some, or fails to answer', async () => {
@@ -173,7 +193,13 @@ describe('PrePrepareAssembler', () => {
     answer([tx(0)]);
     await vi.advanceTimersByTimeAsync(0);
     expect(h.delivered).toHaveLength(1);
-    expect(h.assembler.stats).toEqual({ complete: 0, waited: 0, fetched: 1, dropped: 0 });
+    expect(h.assembler.stats).toEqual({
+      complete: 0,
+      waited: 0,
+      fetched: 1,
+      dropped: 0,
+      refused: 0,
+    });
   });
 
   it('keeps at most maxPending waiting (the oldest is dropped) and replaces a resent one', () => {
@@ -190,6 +216,26 @@ describe('PrePrepareAssembler', () => {
     admit(h, tx(1));
     admit(h, tx(2));
     expect(h.delivered.map((d) => d.message.height)).toEqual([8, 9]);
+  });
+
+  it('refuses one not signed by the validator it names before waiting or asking anyone', async () => {
+    const h = harness();
+    const unsigned = { ...compact([tx(0)]), signature: new Uint8Array(64) };
+    h.assembler.receive(unsigned);
+    await vi.advanceTimersByTimeAsync(1000);
+    admit(h, tx(0));
+    expect(h.fetches).toHaveLength(0);
+    expect(h.delivered).toHaveLength(0);
+    expect(h.assembler.stats).toEqual({
+      complete: 0,
+      waited: 0,
+      fetched: 0,
+      dropped: 0,
+      refused: 1,
+    });
+    // Complete on arrival it goes on to the replica, which checks every signature itself.
+    h.assembler.receive(unsigned);
+    expect(h.delivered).toHaveLength(1);
   });
 
   it('after stop, delivers nothing and fetches nothing', async () => {
