@@ -605,7 +605,6 @@ export class MedchainNode implements NodeApi {
     if (hashes === null) return sync.serve(bytes);
     if (!r) return encodeTxBundle([]);
     const txs: Uint8Array[] = [];
-    const committed = new Map<number, number[]>();
     for (const hash of hashes) {
       const hex = toHex(hash);
       const htx = r.mempool.get(hex);
@@ -613,25 +612,18 @@ export class MedchainNode implements NodeApi {
         txs.push(htx.bytes);
         continue;
       }
-      const unstored = r.chain.unstoredTx(hex);
-      if (unstored) {
-        txs.push(encodeTransaction(unstored));
-        continue;
+      // Committed: not stored yet, or stored (recent blocks stay in the chain view's memory).
+      let tx = r.chain.unstoredTx(hex);
+      if (!tx) {
+        const at = await r.store.txIndex.get(hash);
+        tx = at && r.chain.getCertifiedBlock(at.height)?.block.txs[at.index];
       }
-      const at = await r.store.txIndex.get(hash);
-      if (at) committed.set(at.height, [...(committed.get(at.height) ?? []), at.index]);
-    }
-    for (const [height, indexes] of committed) {
-      const block = await r.store.blocks.get(height);
-      for (const i of indexes) {
-        const tx = block?.txs[i];
-        if (tx) txs.push(encodeTransaction(tx));
-      }
+      if (tx) txs.push(encodeTransaction(tx));
     }
     return encodeTxBundle(txs);
   }
 
-  /** Asks validator `from` for pending transactions; keeps those that decode and hash as asked. */
+  /** Asks validator `from` for transactions by hash; keeps those that decode and hash as asked. */
   async #fetchTxs(
     p2p: P2pHost,
     from: number,

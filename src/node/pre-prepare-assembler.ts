@@ -142,8 +142,9 @@ export class PrePrepareAssembler {
   /** A transaction entered the mempool: complete whatever waited for it. */
   admitted(htx: HashedTransaction): void {
     if (this.#pending.size === 0) return;
+    const hex = toHex(htx.hash);
     for (const [key, pending] of [...this.#pending]) {
-      if (!this.#fill(pending, htx) || pending.missing.size > 0) continue;
+      if (!this.#fill(pending, htx, hex) || pending.missing.size > 0) continue;
       if (pending.fetched) this.stats.fetched++;
       else this.stats.waited++;
       this.#forget(key, pending);
@@ -171,7 +172,7 @@ export class PrePrepareAssembler {
     }
     // Completed meanwhile by bundles (`admitted`), replaced, or stopped.
     if (this.#pending.get(key) !== pending) return;
-    for (const htx of supplied) this.#fill(pending, htx);
+    for (const htx of supplied) this.#fill(pending, htx, toHex(htx.hash));
     this.#forget(key, pending);
     if (pending.missing.size === 0) {
       this.stats.fetched++;
@@ -194,8 +195,7 @@ export class PrePrepareAssembler {
   }
 
   /** Put `htx` where `pending` names it; false if it names it nowhere (or not any more). */
-  #fill(pending: Pending, htx: HashedTransaction): boolean {
-    const hex = toHex(htx.hash);
+  #fill(pending: Pending, htx: HashedTransaction, hex: string): boolean {
     const at = pending.missing.get(hex);
     if (!at) return false;
     for (const i of at) pending.found[i] = htx;
