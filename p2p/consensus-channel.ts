@@ -41,6 +41,8 @@ export interface OutboxDeps {
   readonly maxQueuedBytes?: number;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** The outbound side for one peer. */
 export class ConsensusOutbox {
   readonly peerId: string;
@@ -118,9 +120,15 @@ export class ConsensusOutbox {
   private shift(): Uint8Array | undefined {
     if (this.head >= this.queue.length) return undefined;
     const item = this.queue[this.head];
+    // Release the slot: a sent message left in the array stayed alive (with
+    // the 8 KiB pool slab it is a view of) until the next compaction.
+    this.queue[this.head] = EMPTY;
     this.head++;
     if (item !== undefined) this.queuedBytes -= item.length;
-    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }

@@ -208,6 +208,18 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * `bytes` itself when it is the whole of its buffer, else a copy that is.
+ * Encoders (cborg, `Buffer.concat`) return views into Node's shared 8 KiB
+ * `Buffer` pool slabs, and one view kept alive keeps its whole slab alive:
+ * anything held for long (a cache entry, a queued message) should hold owned bytes.
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : new Uint8Array(bytes);
+}
+
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

@@ -7,7 +7,11 @@
  * memory for the following transactions instead of by a native read each time.
  *
  * Absent keys are cached too (`null`); the oldest entry is dropped first.
+ * Values are held as owned bytes (`ownedBytes`): a freshly encoded record is a
+ * view into an 8 KiB `Buffer` pool slab, and 20,000 cached views kept about
+ * 4,000 slabs (31 MB) alive in a validator after 20 k transactions.
  */
+import { ownedBytes } from '../codec/index.js';
 import type { StateReader } from '../contracts/overlay.js';
 import type { StateChange } from '../../storage/chain-store.js';
 
@@ -53,7 +57,7 @@ export class StateCache implements StateReader {
   apply(changes: readonly StateChange[]): void {
     for (const { key, value } of changes) {
       const k = keyOf(key);
-      if (this.#values.has(k)) this.#values.set(k, value);
+      if (this.#values.has(k)) this.#values.set(k, value === null ? null : ownedBytes(value));
     }
   }
 
@@ -62,6 +66,6 @@ export class StateCache implements StateReader {
       const oldest = this.#values.keys().next();
       if (!oldest.done) this.#values.delete(oldest.value);
     }
-    this.#values.set(k, value);
+    this.#values.set(k, value === null ? null : ownedBytes(value));
   }
 }

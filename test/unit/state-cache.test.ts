@@ -77,4 +77,22 @@ describe('StateCache', () => {
     cache.get(bytes(1));
     expect(s.reads).toBe(before + 1);
   });
+
+  it('holds owned copies, never views that keep a larger buffer alive', () => {
+    const slab = new Uint8Array(8192);
+    slab.set([7, 8, 9], 100);
+    const view = slab.subarray(100, 103);
+    const s = store([[bytes(1), view]]);
+    const cache = new StateCache(s.read);
+    expect(cache.get(bytes(1))).toBe(view); // a miss hands back what was read
+    const cached = cache.get(bytes(1)) as Uint8Array;
+    expect(cached).toEqual(bytes(7, 8, 9));
+    expect(cached.buffer.byteLength).toBe(3);
+    cache.apply([{ key: bytes(1), value: slab.subarray(200, 202) }]);
+    const applied = cache.get(bytes(1)) as Uint8Array;
+    expect(applied.buffer.byteLength).toBe(2);
+    const whole = Uint8Array.from([5]);
+    cache.apply([{ key: bytes(1), value: whole }]);
+    expect(cache.get(bytes(1))).toBe(whole); // already owned: not copied
+  });
 });
