@@ -19,6 +19,7 @@ export {
   messageToCodec,
   messageFromCodec,
   walRecordToCodec,
+  encodeWalRecord,
   walRecordFromCodec,
   walRecordHeight,
   walRecordSurvives,

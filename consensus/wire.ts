@@ -4,15 +4,17 @@
  * keys) before anything reaches the replica. A message that fails any check
  * is rejected with `ConsensusError(CONSENSUS_MALFORMED_MESSAGE)`.
  */
-import { bytesEqual, decode, encode } from '../src/codec/index.js';
-import type { CodecValue } from '../src/codec/index.js';
+import { bytesEqual, decode, encode, encodeSpliced } from '../src/codec/index.js';
+import type { CodecValue, SplicedValue } from '../src/codec/index.js';
 import { InvariantError, MedchainError } from '../src/errors.js';
 import {
   blockFromCodec,
   blockHeaderFromCodec,
   blockHeaderToCodec,
   blockToCodec,
+  blockToSplicedCodec,
   commitCertificateFromCodec,
+  encodeBlock,
   commitCertificateToCodec,
 } from '../src/ledger/encoding.js';
 import type { Block, BlockHeader, CommitCertificate, Transaction } from '../src/ledger/types.js';
@@ -63,6 +65,13 @@ function checkpointToCodec(c: CheckpointCertificate | null): CodecValue {
 }
 
 /**
+ * How a message's blocks become values: `blockToCodec` for the plain value
+ * (`messageToCodec`), `blockToSplicedCodec` for encoding (each transaction
+ * copied as its bytes, not encoded again; the bytes are the same).
+ */
+type BlockValue = (block: Block) => SplicedValue;
+
+/**
  * Blocks of a new-view message, each stored once. The 2f+1 view-changes it
  * carries usually name the same prepared blocks, so a new-view that embedded
  * every copy would grow with n × the blocks in flight; instead each copy is a
@@ -70,19 +79,20 @@ function checkpointToCodec(c: CheckpointCertificate | null): CodecValue {
  * digests only (votes.ts), so the encoding is free to share bodies.
  */
 class BlockTable {
-  readonly codecs: CodecValue[] = [];
+  readonly values: SplicedValue[] = [];
   readonly #byObject = new Map<Block, number>();
   readonly #bytes: Uint8Array[] = [];
+
+  constructor(readonly blockValue: BlockValue) {}
 
   ref(block: Block): number {
     const known = this.#byObject.get(block);
     if (known !== undefined) return known;
-    const codec = blockToCodec(block);
-    const bytes = encode(codec);
+    const bytes = encodeBlock(block);
     let index = this.#bytes.findIndex((b) => bytesEqual(b, bytes));
     if (index < 0) {
-      index = this.codecs.length;
-      this.codecs.push(codec);
+      index = this.values.length;
+      this.values.push(this.blockValue(block));
       this.#bytes.push(bytes);
     }
     this.#byObject.set(block, index);
@@ -90,41 +100,40 @@ class BlockTable {
   }
 }
 
-function blockOrRef(block: Block, table: BlockTable | undefined): CodecValue {
-  return table ? table.ref(block) : blockToCodec(block);
+function blockOrRef(block: Block, to: BlockValue | BlockTable): SplicedValue {
+  return to instanceof BlockTable ? to.ref(block) : to(block);
 }
 
-function preparedToCodec(p: PreparedCertificate, table?: BlockTable): CodecValue {
+function preparedToCodec(p: PreparedCertificate, to: BlockValue | BlockTable): SplicedValue {
   return {
     height: p.height,
     view: p.view,
-    block: blockOrRef(p.block, table),
+    block: blockOrRef(p.block, to),
     prePrepareSignature: p.prePrepareSignature,
     prepares: sigsToCodec(p.prepares),
   };
 }
 
-function certifiedToCodec(e: CertifiedBlock, table?: BlockTable): CodecValue {
+function certifiedToCodec(e: CertifiedBlock, to: BlockValue | BlockTable): SplicedValue {
   return {
-    block: blockOrRef(e.block, table),
+    block: blockOrRef(e.block, to),
     certificate: commitCertificateToCodec(e.certificate),
   };
 }
 
-function viewChangeToCodec(m: ViewChangeMessage, table?: BlockTable): CodecValue {
+function viewChangeToCodec(m: ViewChangeMessage, to: BlockValue | BlockTable): SplicedValue {
   return {
     kind: m.kind,
     from: m.from,
     newView: m.newView,
     checkpoint: checkpointToCodec(m.checkpoint),
-    committed: m.committed.map((e) => certifiedToCodec(e, table)),
-    prepared: m.prepared.map((p) => preparedToCodec(p, table)),
+    committed: m.committed.map((e) => certifiedToCodec(e, to)),
+    prepared: m.prepared.map((p) => preparedToCodec(p, to)),
     signature: m.signature,
   };
 }
 
-/** The plain CBOR value of a message (the exact shape `decodeMessage` accepts). */
-export function messageToCodec(m: ConsensusMessage): CodecValue {
+function messageValue(m: ConsensusMessage, blockValue: BlockValue): SplicedValue {
   switch (m.kind) {
     case 'pre-prepare':
       return {
@@ -132,7 +141,7 @@ export function messageToCodec(m: ConsensusMessage): CodecValue {
         from: m.from,
         view: m.view,
         height: m.height,
-        block: blockToCodec(m.block),
+        block: blockValue(m.block),
         signature: m.signature,
       };
     case 'prepare':
@@ -155,16 +164,16 @@ export function messageToCodec(m: ConsensusMessage): CodecValue {
         signature: m.signature,
       };
     case 'view-change':
-      return viewChangeToCodec(m);
+      return viewChangeToCodec(m, blockValue);
     case 'new-view': {
-      const table = new BlockTable();
+      const table = new BlockTable(blockValue);
       const viewChanges = m.viewChanges.map((vc) => viewChangeToCodec(vc, table));
       return {
         kind: m.kind,
         from: m.from,
         view: m.view,
         viewChanges,
-        blocks: table.codecs,
+        blocks: table.values,
         reproposals: m.reproposals.map((r) => ({
           height: r.height,
           digest: r.digest,
@@ -185,14 +194,20 @@ export function messageToCodec(m: ConsensusMessage): CodecValue {
       return {
         kind: m.kind,
         from: m.from,
-        entries: m.entries.map((e) => certifiedToCodec(e)),
+        entries: m.entries.map((e) => certifiedToCodec(e, blockValue)),
         checkpoint: checkpointToCodec(m.checkpoint),
       };
   }
 }
 
+/** The plain CBOR value of a message (the exact shape `decodeMessage` accepts). */
+export function messageToCodec(m: ConsensusMessage): CodecValue {
+  // With blockToCodec every block is a plain value, so the tree holds no `Encoded`.
+  return messageValue(m, blockToCodec) as CodecValue;
+}
+
 export function encodeMessage(message: ConsensusMessage): Uint8Array {
-  return encode(messageToCodec(message));
+  return encodeSpliced(messageValue(message, blockToSplicedCodec));
 }
 
 type Obj = { readonly [key: string]: CodecValue };
@@ -598,18 +613,27 @@ export function expandCompactPrePrepare(
 
 // ---------------------------------------------------------------- WAL records
 
-/** The CBOR value a host stores for a WAL record (`walRecordFromCodec` reads it back). */
-export function walRecordToCodec(r: WalRecord): CodecValue {
+function walRecordValue(r: WalRecord, blockValue: BlockValue): SplicedValue {
   switch (r.type) {
     case 'signed':
-      return { type: r.type, message: messageToCodec(r.message) };
+      return { type: r.type, message: messageValue(r.message, blockValue) };
     case 'prepared':
-      return { type: r.type, certificate: preparedToCodec(r.certificate) };
+      return { type: r.type, certificate: preparedToCodec(r.certificate, blockValue) };
     case 'stable-checkpoint':
       return { type: r.type, certificate: checkpointToCodec(r.certificate) };
     case 'view':
       return { type: r.type, view: r.view };
   }
+}
+
+/** The CBOR value a host stores for a WAL record (`walRecordFromCodec` reads it back). */
+export function walRecordToCodec(r: WalRecord): CodecValue {
+  return walRecordValue(r, blockToCodec) as CodecValue;
+}
+
+/** `encode(walRecordToCodec(r))`, with the transactions of its blocks copied as their bytes. */
+export function encodeWalRecord(r: WalRecord): Uint8Array {
+  return encodeSpliced(walRecordValue(r, blockToSplicedCodec));
 }
 
 const SIGNED_KINDS: readonly string[] = [

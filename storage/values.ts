@@ -17,6 +17,7 @@ import type { ErrorDetails } from '../src/errors.js';
 import {
   blockFromCodec,
   blockToCodec,
+  encodeBlock,
   commitCertificateFromCodec,
   commitCertificateToCodec,
   receiptFromCodec,
@@ -72,8 +73,12 @@ export function decodeStored(bytes: Uint8Array, source: ValueSource): CodecValue
 
 /** Encodes a value for storage, mapping codec failures to `INVALID_ARGUMENT`. */
 export function encodeStored(value: CodecValue, field: string): Uint8Array {
+  return encodeStoredWith(field, () => encode(value));
+}
+
+function encodeStoredWith(field: string, encodeIt: () => Uint8Array): Uint8Array {
   try {
-    return encode(value);
+    return encodeIt();
   } catch (err) {
     if (err instanceof CodecError)
       throw invalidArgument(field, `cannot be encoded: ${err.message}`, err);
@@ -113,9 +118,9 @@ function checkBeforeWrite(field: string, check: () => unknown): void {
 // ---- blocks, certificates, receipts -----------------------------------------
 
 export function encodeBlockValue(block: Block): Uint8Array {
-  const value = blockToCodec(block);
-  checkBeforeWrite('block', () => blockFromCodec(value, NO_POLICY_LIMITS));
-  return encodeStored(value, 'block');
+  checkBeforeWrite('block', () => blockFromCodec(blockToCodec(block), NO_POLICY_LIMITS));
+  // Spliced: each transaction's known bytes are copied, not encoded again.
+  return encodeStoredWith('block', () => encodeBlock(block));
 }
 
 export function decodeBlockValue(bytes: Uint8Array, source: ValueSource): Block {

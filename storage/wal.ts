@@ -10,6 +10,7 @@
  * increases with every append over the life of the directory, so reads return
  * entries in append order even when heights interleave.
  */
+import { Encoded } from '../src/codec/index.js';
 import type { CodecValue } from '../src/codec/index.js';
 import type { KvBatchOp, KvIterateOptions, KvStore } from './kv.js';
 import { BUCKET, bucketPrefix, checkHeight, heightKey, heightSeqKey, readU64 } from './keys.js';
@@ -24,7 +25,8 @@ export interface WalEntry {
 
 export interface WalAppend {
   readonly height: number;
-  readonly entry: CodecValue;
+  /** The entry, or its canonical encoding already made (read back as the value either way). */
+  readonly entry: CodecValue | Encoded;
 }
 
 export interface WalWriteOptions {
@@ -72,7 +74,9 @@ export class WalRepository {
     const ops: KvBatchOp[] = [];
     const values = entries.map((e, i) => {
       checkHeight(e.height, `entries[${i}].height`);
-      return encodeStored(e.entry, `entries[${i}].entry`);
+      return e.entry instanceof Encoded
+        ? e.entry.bytes
+        : encodeStored(e.entry, `entries[${i}].entry`);
     });
     // Sequences are taken only after every entry encoded, so a rejected call
     // leaves no gap (gaps would be harmless, but are confusing to read).

@@ -137,6 +137,94 @@ export function encode(value: CodecValue): Uint8Array {
   }
 }
 
+/**
+ * A value whose canonical encoding is already at hand — a transaction's
+ * received bytes, a block encoded once. `encodeSpliced` copies `bytes` where
+ * the value would be encoded again. Whoever wraps bytes vouches that they are
+ * the canonical encoding of one value (they came from `encode`, or from input
+ * `decode` accepted); the result is then byte for byte what `encode` gives for
+ * the tree with each `Encoded` replaced by its value.
+ */
+export class Encoded {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** A `CodecValue` tree in which some subtrees are already encoded. */
+export type SplicedValue =
+  CodecValue | Encoded | readonly SplicedValue[] | { readonly [key: string]: SplicedValue };
+
+function containsEncoded(value: SplicedValue): boolean {
+  if (value instanceof Encoded) return true;
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return false;
+  if (Array.isArray(value)) return value.some(containsEncoded);
+  return Object.values(value).some(containsEncoded);
+}
+
+/** The head of a CBOR data item: major type and argument, in shortest form. */
+function itemHead(major: number, n: number): Uint8Array {
+  const m = major << 5;
+  if (n < 24) return Uint8Array.of(m | n);
+  if (n < 0x100) return Uint8Array.of(m | 24, n);
+  if (n < 0x10000) return Uint8Array.of(m | 25, n >> 8, n & 0xff);
+  const head = new Uint8Array(5);
+  head[0] = m | 26;
+  new DataView(head.buffer).setUint32(1, n);
+  return head;
+}
+
+/** RFC 8949 deterministic order: shorter encoded key first, then bytewise. */
+function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
+  return a.length - b.length || Buffer.compare(a, b);
+}
+
+function writeSpliced(value: SplicedValue, out: Uint8Array[]): void {
+  if (value instanceof Encoded) {
+    out.push(value.bytes);
+    return;
+  }
+  if (!containsEncoded(value)) {
+    out.push(encode(value as CodecValue));
+    return;
+  }
+  if (Array.isArray(value)) {
+    const items = value as readonly SplicedValue[];
+    out.push(itemHead(4, items.length));
+    for (const item of items) writeSpliced(item, out);
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CodecError(
+      CodecErrorCode.encode,
+      'cannot encode an object that is not a plain object',
+    );
+  }
+  const record = value as { readonly [key: string]: SplicedValue };
+  const entries = Object.keys(record)
+    .map((key) => ({ key: encode(key), value: record[key] }))
+    .sort((a, b) => compareEncodedKeys(a.key, b.key));
+  out.push(itemHead(5, entries.length));
+  for (const entry of entries) {
+    out.push(entry.key);
+    if (entry.value === undefined)
+      throw new CodecError(CodecErrorCode.encode, 'cannot encode undefined');
+    writeSpliced(entry.value, out);
+  }
+}
+
+/**
+ * `encode` for a tree holding `Encoded` subtrees: the containers above them
+ * are written here (heads and sorted keys), everything else by `encode`, and
+ * the encoded bytes are copied in. A block of received transactions thus
+ * costs its header and a copy, not a second encoding of every transaction.
+ */
+export function encodeSpliced(value: SplicedValue): Uint8Array {
+  const out: Uint8Array[] = [];
+  writeSpliced(value, out);
+  if (out.length === 1 && out[0] !== undefined) return out[0];
+  return Buffer.concat(out);
+}
+
 export interface DecodeOptions {
   /** Reject input longer than this many bytes (default 4 MiB). */
   maxBytes?: number;

@@ -8,8 +8,15 @@
  * Decoders check shape only; whether an object is valid on a chain (chain id,
  * suite key lengths, signatures, heights) is ./validate.ts.
  */
-import { CodecError, CodecErrorCode, decode, encode } from '../codec/index.js';
-import type { CodecValue } from '../codec/index.js';
+import {
+  CodecError,
+  CodecErrorCode,
+  decode,
+  encode,
+  Encoded,
+  encodeSpliced,
+} from '../codec/index.js';
+import type { CodecValue, SplicedValue } from '../codec/index.js';
 import { createFieldReader, fieldPath } from '../codec/fields.js';
 import type { BytesRule, FieldRecord, StringRule } from '../codec/fields.js';
 import { LedgerError, LedgerErrorCode } from './errors.js';
@@ -181,9 +188,30 @@ export function encodeUnsignedTransaction(tx: UnsignedTransaction): Uint8Array {
   return encode(unsignedTransactionToCodec(tx));
 }
 
+/**
+ * Each transaction object's canonical bytes, once known: a transaction is
+ * encoded at most once however many blocks, messages and records carry it.
+ * Transactions are immutable values, so the bytes stay right for the object.
+ */
+const TX_BYTES = new WeakMap<Transaction, Uint8Array>();
+
 /** The bytes a transaction is gossiped, stored and hashed as. */
 export function encodeTransaction(tx: Transaction): Uint8Array {
-  return encode(transactionToCodec(tx));
+  let bytes = TX_BYTES.get(tx);
+  if (bytes === undefined) {
+    bytes = encode(transactionToCodec(tx));
+    TX_BYTES.set(tx, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Records `bytes` as `encodeTransaction(tx)` for a transaction just decoded
+ * from them (the decoder accepts only the canonical encoding). The caller
+ * must not modify `bytes` afterwards.
+ */
+export function noteTransactionBytes(tx: Transaction, bytes: Uint8Array): void {
+  TX_BYTES.set(tx, bytes);
 }
 
 export function decodeTransaction(
@@ -284,8 +312,19 @@ export function blockFromCodec(
   };
 }
 
+/**
+ * `blockToCodec(block)` with each transaction as its canonical bytes: encoding
+ * it (`encodeSpliced`) copies the transactions instead of encoding them again.
+ */
+export function blockToSplicedCodec(block: Block): SplicedValue {
+  return {
+    header: blockHeaderToCodec(block.header),
+    txs: block.txs.map((tx) => new Encoded(encodeTransaction(tx))),
+  };
+}
+
 export function encodeBlock(block: Block): Uint8Array {
-  return encode(blockToCodec(block));
+  return encodeSpliced(blockToSplicedCodec(block));
 }
 
 /** Decodes a block; per-transaction size limits are checked by `validateBlock`, which encodes each transaction anyway. */

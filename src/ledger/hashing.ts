@@ -21,6 +21,7 @@ import {
   encodeBlockHeader,
   encodeTransaction,
   encodeUnsignedTransaction,
+  noteTransactionBytes,
 } from './encoding.js';
 import type { LedgerLimits } from './encoding.js';
 import type { BlockHeader, Transaction } from './types.js';
@@ -50,6 +51,7 @@ export function decodeHashedTransaction(
   limits: Pick<LedgerLimits, 'maxTxBytes'> = DEFAULT_LEDGER_LIMITS,
 ): HashedTransaction {
   const tx = decodeTransaction(bytes, limits);
+  noteTransactionBytes(tx, bytes);
   return { tx, bytes, hash: suite.hash(bytes) };
 }
 

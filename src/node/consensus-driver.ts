@@ -29,9 +29,10 @@ import {
   encodeMessage,
   walRecordHeight,
   walRecordSurvives,
-  walRecordToCodec,
+  encodeWalRecord,
 } from '../../consensus/wire.js';
 import type { CompactPrePrepare, WireLimits } from '../../consensus/wire.js';
+import { Encoded } from '../codec/index.js';
 import type { Logger } from '../logger.js';
 import type { WalRepository } from '../../storage/wal.js';
 
@@ -239,7 +240,7 @@ export class ConsensusDriver {
     }
     if (pending.length > 0) {
       const sequences = await this.#o.wal.appendMany(
-        pending.map((p) => ({ height: p.height, entry: walRecordToCodec(p.record) })),
+        pending.map((p) => ({ height: p.height, entry: new Encoded(encodeWalRecord(p.record)) })),
       );
       pending.forEach((p, i) => {
         p.sequence = sequences[i] ?? null;

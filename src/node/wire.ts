@@ -4,14 +4,14 @@
  * protocol's requests and responses. Canonical CBOR, decoded strictly with
  * explicit bounds; a peer's bytes are never trusted beyond these checks.
  */
-import { decode, encode } from '../codec/index.js';
-import type { CodecValue } from '../codec/index.js';
+import { decode, encode, encodeSpliced } from '../codec/index.js';
+import type { CodecValue, SplicedValue } from '../codec/index.js';
 import { createFieldReader } from '../codec/fields.js';
 import type { CertifiedBlock } from '../../consensus/types.js';
 import { MedchainError } from '../errors.js';
 import {
   blockFromCodec,
-  blockToCodec,
+  blockToSplicedCodec,
   commitCertificateFromCodec,
   commitCertificateToCodec,
 } from '../ledger/encoding.js';
@@ -87,8 +87,12 @@ export function decodeTxsRequest(
 
 // ---- certified blocks ---------------------------------------------------------
 
-function certifiedToCodec(e: CertifiedBlock): CodecValue {
-  return { block: blockToCodec(e.block), certificate: commitCertificateToCodec(e.certificate) };
+/** Its transactions as their bytes: encoding copies them (`encodeSpliced`). */
+function certifiedToSpliced(e: CertifiedBlock): SplicedValue {
+  return {
+    block: blockToSplicedCodec(e.block),
+    certificate: commitCertificateToCodec(e.certificate),
+  };
 }
 
 function certifiedFromCodec(v: unknown, field: string, limits: LedgerLimits): CertifiedBlock {
@@ -100,7 +104,7 @@ function certifiedFromCodec(v: unknown, field: string, limits: LedgerLimits): Ce
 }
 
 export function encodeCertifiedBlock(entry: CertifiedBlock): Uint8Array {
-  return encode(certifiedToCodec(entry));
+  return encodeSpliced(certifiedToSpliced(entry));
 }
 
 export function decodeCertifiedBlock(
@@ -142,7 +146,7 @@ export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
 }
 
 export function encodeSyncResponse(r: SyncResponse): Uint8Array {
-  return encode({ headHeight: r.headHeight, entries: r.entries.map(certifiedToCodec) });
+  return encodeSpliced({ headHeight: r.headHeight, entries: r.entries.map(certifiedToSpliced) });
 }
 
 export function decodeSyncResponse(

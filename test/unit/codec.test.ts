@@ -8,10 +8,13 @@ import {
   decode,
   DEFAULT_MAX_DECODE_BYTES,
   encode,
+  Encoded,
+  encodeSpliced,
   fromHex,
+  ownedBytes,
   toHex,
 } from '../../src/codec/index.js';
-import type { CodecValue } from '../../src/codec/index.js';
+import type { CodecValue, SplicedValue } from '../../src/codec/index.js';
 
 const U64_MAX = 2n ** 64n - 1n;
 const NEG_U64_MIN = -(2n ** 64n);
@@ -407,5 +410,71 @@ describe('codec: hex helpers', () => {
     expect(bytesEqual(new Uint8Array([1]), new Uint8Array([1]))).toBe(true);
     expect(bytesEqual(new Uint8Array([1]), new Uint8Array([2]))).toBe(false);
     expect(bytesEqual(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
+  });
+});
+
+/** `value` with the subtrees `pick` chooses (in depth-first order) replaced by their encodings. */
+function splice(value: CodecValue, pick: () => boolean): SplicedValue {
+  if (pick()) return new Encoded(encode(value));
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return (value as readonly CodecValue[]).map((v) => splice(v, pick));
+  const record = value as { readonly [key: string]: CodecValue };
+  return Object.fromEntries(Object.keys(record).map((k) => [k, splice(record[k] ?? null, pick)]));
+}
+
+describe('codec: encodeSpliced', () => {
+  it('gives the bytes of encode for any tree with any subtrees already encoded', () => {
+    fc.assert(
+      fc.property(
+        codecValue,
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
+        (value, picks) => {
+          let i = 0;
+          const spliced = splice(value, () => picks[i++ % picks.length] === true);
+          expect(toHex(encodeSpliced(spliced))).toBe(toHex(encode(value)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes the shortest head for every container length', () => {
+    for (const n of [0, 23, 24, 255, 256, 65_535, 65_536]) {
+      const items = Array.from({ length: n }, (_, i) => i % 7);
+      const spliced = items.map((v) => new Encoded(encode(v)));
+      expect(toHex(encodeSpliced(spliced))).toBe(toHex(encode(items)));
+      const keys = Array.from({ length: Math.min(n, 300) }, (_, i) => [`k${i}`, i] as const);
+      const map = Object.fromEntries(keys);
+      const splicedMap = Object.fromEntries(keys.map(([k, v]) => [k, new Encoded(encode(v))]));
+      expect(toHex(encodeSpliced(splicedMap))).toBe(toHex(encode(map)));
+    }
+  });
+
+  it('refuses what encode refuses around the encoded parts', () => {
+    const part = new Encoded(encode(1));
+    expectCodecError(
+      () => encodeSpliced({ a: part, b: undefined } as never),
+      CodecErrorCode.encode,
+    );
+    expectCodecError(() => encodeSpliced({ a: part, b: 0.5 }), CodecErrorCode.encode);
+    class Holder {
+      constructor(readonly a: Encoded) {}
+    }
+    expectCodecError(() => encodeSpliced(new Holder(part) as never), CodecErrorCode.encode);
+    expectCodecError(() => encode({ a: part } as never), CodecErrorCode.encode);
+  });
+});
+
+describe('codec: ownedBytes', () => {
+  it('returns a view that is its whole buffer as is, and copies any other', () => {
+    const whole = Uint8Array.from([1, 2, 3]);
+    expect(ownedBytes(whole)).toBe(whole);
+    const slab = new Uint8Array(64).fill(9);
+    const view = slab.subarray(8, 12);
+    const owned = ownedBytes(view);
+    expect(owned).toEqual(view);
+    expect(owned.buffer.byteLength).toBe(4);
+    slab[8] = 0;
+    expect(owned[0]).toBe(9);
   });
 });

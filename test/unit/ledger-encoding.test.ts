@@ -4,6 +4,7 @@ import { decode as decodeRaw, encode, fromHex, toHex } from '../../src/codec/ind
 import type { CodecValue } from '../../src/codec/index.js';
 import {
   blockEncodedLength,
+  blockToCodec,
   decodeBlock,
   decodeBlockHeader,
   decodeCommitCertificate,
@@ -19,6 +20,7 @@ import {
   encodeUnsignedTransaction,
   LedgerError,
   LedgerErrorCode,
+  noteTransactionBytes,
   transactionToCodec,
   TX_TYPES,
 } from '../../src/ledger/index.js';
@@ -169,6 +171,32 @@ describe('ledger encoding: round trips', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('encodes a block with its transactions copied as their known bytes, byte for byte as a plain encode', () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryTx, { maxLength: 30 }), fc.boolean(), (txs, received) => {
+        // Transactions as a node holds them: decoded from bytes it received, or built here.
+        const held = received
+          ? txs.map((t) => decodeTransaction(encode(transactionToCodec(t))))
+          : txs;
+        const b: Block = { header, txs: held };
+        expect(toHex(encodeBlock(b))).toBe(toHex(encode(blockToCodec(b))));
+        expect(decodeBlock(encodeBlock(b))).toEqual(b);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('encodes a transaction once and then hands out the bytes it was decoded from', () => {
+    const bytes = encode(transactionToCodec(tx));
+    const decoded = decodeTransaction(bytes);
+    noteTransactionBytes(decoded, bytes);
+    expect(encodeTransaction(decoded)).toBe(bytes);
+    const built = { ...tx, nonce: 77 };
+    const first = encodeTransaction(built);
+    expect(encodeTransaction(built)).toBe(first);
+    expect(toHex(first)).toBe(toHex(encode(transactionToCodec(built))));
   });
 
   it('computes the exact encoded block length without encoding the block', () => {

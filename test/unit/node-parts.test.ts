@@ -12,12 +12,17 @@ import type {
   PrePrepareMessage,
   WalRecord,
 } from '../../consensus/types.js';
-import { encodeCompactPrePrepare, encodeMessage } from '../../consensus/wire.js';
+import {
+  encodeCompactPrePrepare,
+  encodeMessage,
+  walRecordFromCodec,
+} from '../../consensus/wire.js';
 import type { CompactPrePrepare } from '../../consensus/wire.js';
 import { ChainStore } from '../../storage/chain-store.js';
 import { MemoryKvStore } from '../../storage/memory-kv.js';
 import type { WalRepository } from '../../storage/wal.js';
-import { bytesEqual, toHex } from '../../src/codec/index.js';
+import { bytesEqual, decode, toHex } from '../../src/codec/index.js';
+import type { Encoded } from '../../src/codec/index.js';
 import { genesisHash } from '../../src/identity/genesis.js';
 import { validatorSet } from '../../src/identity/validators.js';
 import { blockHash, hashTransaction } from '../../src/ledger/hashing.js';
@@ -293,9 +298,9 @@ describe('consensus driver', () => {
     const appended: WalRecord[][] = [];
     const removed: number[] = [];
     const wal = {
-      appendMany: (entries: { height: number; entry: unknown }[]) => {
+      appendMany: (entries: { height: number; entry: Encoded }[]) => {
         order.push(`append ${entries.length}`);
-        appended.push(entries.map((e) => e.entry as WalRecord));
+        appended.push(entries.map((e) => walRecordFromCodec(decode(e.entry.bytes))));
         return Promise.resolve(entries.map((_, i) => 100 + i));
       },
       remove: (entries: { sequence: number }[]) => {
