@@ -83,7 +83,11 @@ class BlockTable {
   readonly #byObject = new Map<Block, number>();
   readonly #bytes: Uint8Array[] = [];
 
-  constructor(readonly blockValue: BlockValue) {}
+  readonly #blockValue: BlockValue;
+
+  constructor(blockValue: BlockValue) {
+    this.#blockValue = blockValue;
+  }
 
   ref(block: Block): number {
     const known = this.#byObject.get(block);
@@ -92,7 +96,7 @@ class BlockTable {
     let index = this.#bytes.findIndex((b) => bytesEqual(b, bytes));
     if (index < 0) {
       index = this.values.length;
-      this.values.push(this.blockValue(block));
+      this.values.push(this.#blockValue(block));
       this.#bytes.push(bytes);
     }
     this.#byObject.set(block, index);

@@ -62,7 +62,7 @@ const rejectIllFormedString: TypeEncoder = (value) => {
   return null;
 };
 /** Class instances would lose their prototype (and any getters) on a round trip. */
-const rejectNonPlainObject: TypeEncoder = (value) => {
+function checkPlainObject(value: object): void {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
     throw new CodecError(
@@ -70,6 +70,9 @@ const rejectNonPlainObject: TypeEncoder = (value) => {
       'cannot encode an object that is not a plain object',
     );
   }
+}
+const rejectNonPlainObject: TypeEncoder = (value) => {
+  checkPlainObject(value as object);
   return null;
 };
 /** cborg writes other binary views as byte strings; they would decode as a `Uint8Array`. */
@@ -192,23 +195,17 @@ function writeSpliced(value: SplicedValue, out: Uint8Array[]): void {
     for (const item of items) writeSpliced(item, out);
     return;
   }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    throw new CodecError(
-      CodecErrorCode.encode,
-      'cannot encode an object that is not a plain object',
-    );
-  }
+  // Only containers hold an `Encoded`: what is left is an object.
   const record = value as { readonly [key: string]: SplicedValue };
-  const entries = Object.keys(record)
-    .map((key) => ({ key: encode(key), value: record[key] }))
+  checkPlainObject(record);
+  // An `undefined` value reaches `encode`, which refuses it as it would anywhere.
+  const entries = Object.entries(record)
+    .map(([key, item]) => ({ key: encode(key), item }))
     .sort((a, b) => compareEncodedKeys(a.key, b.key));
   out.push(itemHead(5, entries.length));
-  for (const entry of entries) {
-    out.push(entry.key);
-    if (entry.value === undefined)
-      throw new CodecError(CodecErrorCode.encode, 'cannot encode undefined');
-    writeSpliced(entry.value, out);
+  for (const { key, item } of entries) {
+    out.push(key);
+    writeSpliced(item, out);
   }
 }
 
