@@ -1,6 +1,6 @@
 /**
- * Typed client for a node's HTTP API, over the global `fetch` (Node ≥ 20),
- * and for its `/v1/events` WebSocket over `ws`. Used by the CLI and the
+ * Typed client for a node's HTTP API, over `node:http` (./http-transport.ts;
+ * a `fetch` can replace it), and for its `/v1/events` WebSocket over `ws`. Used by the CLI and the
  * benchmark. Every failure is an `ApiClientError` carrying the server's error
  * code (or `API_UNREACHABLE`, `API_TIMEOUT`, `API_ABORTED`, `API_BAD_RESPONSE` when no
  * usable answer came back) and the HTTP status (0 without a response).
@@ -12,6 +12,8 @@ import type { ErrorDetails } from '../errors.js';
 import { encodeTransaction } from '../ledger/encoding.js';
 import type { Transaction } from '../ledger/types.js';
 import { ApiClientError, ApiErrorCode } from './errors.js';
+import { fetchTransport, nodeHttpTransport } from './http-transport.js';
+import type { HttpAnswer, HttpTransport } from './http-transport.js';
 import type {
   BatchJson,
   BlockJson,
@@ -31,7 +33,7 @@ export type HelloEventJson = Extract<EventJson, { type: 'hello' }>;
 export interface MedchainClientOptions {
   /** Per-request deadline (default 10 s). */
   readonly timeoutMs?: number;
-  /** Replaces the global fetch (tests, proxies). */
+  /** Sends requests through this `fetch` instead of `node:http` (tests, proxies). */
   readonly fetch?: typeof fetch;
 }
 
@@ -99,7 +101,7 @@ function isErrorBody(
 export class MedchainClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: HttpTransport;
 
   constructor(baseUrl: string, options: MedchainClientOptions = {}) {
     let parsed: URL;
@@ -116,7 +118,8 @@ export class MedchainClient {
     if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new InvalidInputError('timeoutMs', 'must be a positive integer');
     }
-    this.fetchImpl = options.fetch ?? fetch;
+    this.transport =
+      options.fetch === undefined ? nodeHttpTransport : fetchTransport(options.fetch);
   }
 
   // -------------------------------------------------------------------------
@@ -339,13 +342,13 @@ export class MedchainClient {
     path: string,
     body: { contentType: string; body: Uint8Array } | undefined,
     options: RequestOptions = {},
-  ): Promise<Response> {
+  ): Promise<HttpAnswer> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal =
       options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
     try {
-      return await this.fetchImpl(`${this.baseUrl}${path}`, {
+      return await this.transport(`${this.baseUrl}${path}`, {
         method,
         signal,
         headers: body === undefined ? {} : { 'content-type': body.contentType },
@@ -370,8 +373,9 @@ export class MedchainClient {
           { cause: err },
         );
       }
-      const cause = (err as { cause?: { code?: unknown } }).cause;
-      const reason = typeof cause?.code === 'string' ? cause.code : (err as Error).message;
+      const failure = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+      const code = failure.code ?? failure.cause?.code;
+      const reason = typeof code === 'string' ? code : String(failure.message);
       throw new ApiClientError(
         ApiErrorCode.unreachable,
         `${method} ${path}: ${this.baseUrl} unreachable (${reason})`,
@@ -382,7 +386,7 @@ export class MedchainClient {
     }
   }
 
-  private async text(response: Response): Promise<string> {
+  private async text(response: HttpAnswer): Promise<string> {
     try {
       return await response.text();
     } catch (err) {
@@ -396,7 +400,7 @@ export class MedchainClient {
     }
   }
 
-  private async errorOf(response: Response): Promise<ApiClientError> {
+  private async errorOf(response: HttpAnswer): Promise<ApiClientError> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(await response.text());

@@ -5,6 +5,7 @@
  * blocks in order while a slow reader is dropped without hurting the others.
  */
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/codec/index.js';
@@ -219,6 +220,47 @@ describe('client transport failures', () => {
       'API_ABORTED',
       0,
     );
+  });
+
+  it('sends a byte body with its length over node:http and refuses an answer cut short', async () => {
+    const seen: { length: string | undefined; bytes: number }[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ length: req.headers['content-length'], bytes: Buffer.concat(chunks).length });
+        if (req.url === '/v1/status') {
+          // an answer in several chunks (no content-length): all of it is read
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{"chainId":');
+          res.end('"x"}');
+          return;
+        }
+        // promises 100 bytes, sends 10, then drops the connection
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"results"', () => res.socket?.destroy());
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = new MedchainClient(
+      `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    );
+    try {
+      expect(await client.status()).toEqual({ chainId: 'x' });
+      const cut = await expectClientError(
+        client.submitBatch([new Uint8Array(3000)]),
+        'API_UNREACHABLE',
+        0,
+      );
+      expect(cut.message).toContain('/v1/txs/batch');
+      expect(seen[0]).toEqual({ length: undefined, bytes: 0 });
+      expect(seen[1]?.length).toBe(String(seen[1]?.bytes));
+      expect(seen[1]?.bytes).toBeGreaterThan(3000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('rejects a base URL that is not http(s)', () => {
