@@ -39,6 +39,16 @@ describe('bench:floor', () => {
       expect(r.auditIndexUs).toBeGreaterThanOrEqual(0);
       expect(r.ceilingOfBound).toBeCloseTo(1 / r.floorInVerifications, 12);
       expect(r.ceilingOfBound).toBeLessThan(1);
+      expect(r.decodeUncheckedUs).toBeGreaterThan(0);
+      const decodeRow = r.rows.find((row) => row.part === 'decode + hash');
+      const verify = of('verify');
+      expect(r.ceilingUncheckedDecodeOfBound).toBeCloseTo(
+        1 /
+          (r.floorInVerifications -
+            (decodeRow?.ofVerification ?? 0) +
+            r.decodeUncheckedUs / verify),
+        12,
+      );
     },
   );
 
