@@ -9,7 +9,6 @@
  *
  * Usage: node dist/src/bench/encode-bench.js [--json] [--seconds=0.5] [--txs=30]
  */
-import { performance } from 'node:perf_hooks';
 import { encodeWalRecord, walRecordToCodec } from '../../consensus/wire.js';
 import type { WalRecord } from '../../consensus/types.js';
 import { bytesEqual, encode } from '../codec/index.js';
@@ -24,7 +23,7 @@ import {
 import { decodeHashedTransaction } from '../ledger/hashing.js';
 import type { Block, CommitCertificate } from '../ledger/types.js';
 import { encodeCertifiedBlock } from '../node/wire.js';
-import { WorkloadBuilder } from './workload.js';
+import { microsPerCall, numberArg, oneDoctorRecords } from './micro.js';
 
 export interface EncodeBenchOptions {
   /** Time budget per measurement, seconds. */
@@ -52,48 +51,14 @@ export interface EncodeBenchResult {
   readonly splicedInVerifies: number;
 }
 
-/** Microseconds per call of `op`, run in batches until the budget is spent. */
-function time(op: () => unknown, seconds: number): number {
-  for (let i = 0; i < 20; i++) op();
-  let calls = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let now = start;
-  while (now < end && calls < 1_000_000) {
-    for (let i = 0; i < 10; i++) op();
-    calls += 10;
-    now = performance.now();
-  }
-  return ((now - start) * 1000) / calls;
-}
+const time = (op: () => unknown, seconds: number): number => microsPerCall(op, seconds, 'wall');
 
 const bytes32 = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 
 export function runEncodeBench(options: EncodeBenchOptions): EncodeBenchResult {
   const suite = getSuite('intl');
   const chainId = 'bench-encode';
-  const doctor = suite.generateKeyPair();
-  const institution = suite.generateKeyPair();
-  const builder = new WorkloadBuilder(
-    {
-      suite,
-      chainId,
-      workload: 'record.register',
-      payloadBytes: 256,
-      certificateNotAfter: 1_000_000,
-    },
-    [
-      {
-        privateKey: doctor.privateKey,
-        publicKey: doctor.publicKey,
-        institution: 'bench-hospital',
-        institutionKey: institution.publicKey,
-        target: 0,
-        firstNonce: 1,
-      },
-    ],
-  );
-  const prepared = builder.prepare(options.txs, 1_000_000);
+  const prepared = oneDoctorRecords(suite, chainId, options.txs).txs;
   // As a node holds them: decoded from the bytes it received.
   const txs = prepared.map((p) => decodeHashedTransaction(suite, p.bytes).tx);
   const block: Block = {
@@ -188,11 +153,8 @@ export function runEncodeBench(options: EncodeBenchOptions): EncodeBenchResult {
 }
 
 function parseArgs(argv: readonly string[]): EncodeBenchOptions & { json: boolean } {
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const arg = argv.find((a) => a.startsWith(`--${name}=`));
-    const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-    return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
-  };
+  const number = (name: string, fallback: number, min: number, max: number): number =>
+    numberArg(argv, name, fallback, min, max);
   return {
     json: argv.includes('--json'),
     seconds: number('seconds', 0.5, 0.01, 30),

@@ -23,7 +23,6 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { decode, encode } from '../codec/index.js';
 import { DOMAIN, getSuite, isSuiteId } from '../crypto/index.js';
 import type { SuiteId } from '../crypto/index.js';
@@ -37,8 +36,8 @@ import { decodeHashedTransaction } from '../ledger/hashing.js';
 import type { Block, Transaction } from '../ledger/types.js';
 import { BUCKET, encodeHeight, LevelKvStore } from '../../storage/index.js';
 import type { KvBatchOp } from '../../storage/index.js';
+import { microsPerCall, numberArg, oneDoctorRecords } from './micro.js';
 import { runP2pBench } from './p2p-bench.js';
-import { WorkloadBuilder } from './workload.js';
 
 export interface FloorBenchOptions {
   readonly suite: SuiteId;
@@ -83,21 +82,6 @@ export interface FloorBenchResult {
   readonly ceilingWithAuditOfBound: number;
   /** The ceiling with `decodeUncheckedUs` in place of decode + hash. */
   readonly ceilingUncheckedDecodeOfBound: number;
-}
-
-/** Microseconds of CPU (all threads) per call of `op`, run until the budget is spent. */
-function time(op: () => unknown, seconds: number): number {
-  for (let i = 0; i < 50; i++) op();
-  let calls = 0;
-  const since = process.cpuUsage();
-  const end = performance.now() + seconds * 1000;
-  while (calls < 1_000_000) {
-    for (let i = 0; i < 10; i++) op();
-    calls += 10;
-    if (performance.now() >= end) break;
-  }
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / calls;
 }
 
 /** The rows' arithmetic: each part in verifications, the floor and the ceilings. */
@@ -168,6 +152,9 @@ async function storeCost(
   }
 }
 
+const cpuTime = (op: () => unknown, seconds: number): number =>
+  microsPerCall(op, seconds, 'cpu', 50);
+
 export async function runFloorBench(options: FloorBenchOptions): Promise<FloorBenchResult> {
   if (!Number.isSafeInteger(options.blocks) || options.blocks < 1) {
     throw new InvalidInputError('blocks', 'must be a positive integer');
@@ -177,31 +164,10 @@ export async function runFloorBench(options: FloorBenchOptions): Promise<FloorBe
   }
   const suite = getSuite(options.suite);
   const chainId = 'bench-floor';
-  const doctor = suite.generateKeyPair();
-  const institution = suite.generateKeyPair();
-  // Nodes register certified members' keys (the known-key basis of the bound).
-  suite.registerKnownSigner(doctor.publicKey);
-  const builder = new WorkloadBuilder(
-    {
-      suite,
-      chainId,
-      workload: 'record.register',
-      payloadBytes: 256,
-      certificateNotAfter: 1_000_000_000,
-    },
-    [
-      {
-        privateKey: doctor.privateKey,
-        publicKey: doctor.publicKey,
-        institution: 'bench-hospital',
-        institutionKey: institution.publicKey,
-        target: 0,
-        firstNonce: 1,
-      },
-    ],
-  );
   const distinct = Math.min(options.blocks * options.txs, 3000);
-  const prepared = builder.prepare(distinct, 1_000_000_000);
+  const { doctorKey, txs: prepared } = oneDoctorRecords(suite, chainId, distinct);
+  // Nodes register certified members' keys (the known-key basis of the bound).
+  suite.registerKnownSigner(doctorKey);
   const received = prepared.map((p) => decodeHashedTransaction(suite, p.bytes));
 
   let next = 0;
@@ -210,16 +176,16 @@ export async function runFloorBench(options: FloorBenchOptions): Promise<FloorBe
     if (item === undefined) throw new InvariantError('empty benchmark input');
     return item;
   };
-  const decodeUs = time(
+  const decodeUs = cpuTime(
     () => decodeHashedTransaction(suite, pick(prepared).bytes),
     options.seconds,
   );
-  const decodeUncheckedUs = time(() => {
+  const decodeUncheckedUs = cpuTime(() => {
     const { bytes } = pick(prepared);
     return [transactionFromCodec(decode(bytes, { canonical: false })), suite.hash(bytes)];
   }, options.seconds);
   const signed = received.map(({ tx }) => ({ tx, unsigned: encodeUnsignedTransaction(tx) }));
-  const verifyUs = time(() => {
+  const verifyUs = cpuTime(() => {
     const one = pick(signed);
     if (!suite.verify(DOMAIN.tx, chainId, one.unsigned, one.tx.signature, one.tx.signer)) {
       throw new InvariantError('a benchmark transaction does not verify');
@@ -291,11 +257,8 @@ export async function runFloorBench(options: FloorBenchOptions): Promise<FloorBe
 }
 
 function parseArgs(argv: readonly string[]): FloorBenchOptions & { json: boolean } {
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const arg = argv.find((a) => a.startsWith(`--${name}=`));
-    const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-    return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
-  };
+  const number = (name: string, fallback: number, min: number, max: number): number =>
+    numberArg(argv, name, fallback, min, max);
   const suiteArg = argv.find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? 'intl';
   if (!isSuiteId(suiteArg))
     throw new InvalidInputError('suite', `expected intl or gm, got ${suiteArg}`);

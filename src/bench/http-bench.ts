@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { MedchainClient } from '../api/client.js';
 import { InvariantError } from '../errors.js';
+import { numberArg } from './micro.js';
 
 export interface HttpBenchOptions {
   /** Timed requests per transport per round. */
@@ -148,11 +149,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
 }
 
 function parseArgs(argv: readonly string[]): HttpBenchOptions & { json: boolean } {
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const arg = argv.find((a) => a.startsWith(`--${name}=`));
-    const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-    return Number.isFinite(value) ? Math.round(Math.min(max, Math.max(min, value))) : fallback;
-  };
+  const number = (name: string, fallback: number, min: number, max: number): number =>
+    Math.round(numberArg(argv, name, fallback, min, max));
   return {
     json: argv.includes('--json'),
     requests: number('requests', 2000, 10, 100_000),
