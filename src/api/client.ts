@@ -1,7 +1,7 @@
 /**
  * Typed client for a node's HTTP API, over `node:http` (./http-transport.ts;
- * a `fetch` can replace it), and for its `/v1/events` WebSocket over `ws`. Used by the CLI and the
- * benchmark. Every failure is an `ApiClientError` carrying the server's error
+ * a `fetch` can replace it), and for its `/v1/events` WebSocket over `ws`.
+ * Used by the CLI and the benchmark. Every failure is an `ApiClientError` carrying the server's error
  * code (or `API_UNREACHABLE`, `API_TIMEOUT`, `API_ABORTED`, `API_BAD_RESPONSE` when no
  * usable answer came back) and the HTTP status (0 without a response).
  */

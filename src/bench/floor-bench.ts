@@ -4,8 +4,8 @@
  * highest fraction of the bound that any node of this design could reach on
  * this machine. A node that commits a `record.register` must at least
  *
- *   - receive its bytes over an authenticated, encrypted connection
- *     (TCP + Noise + Yamux, in bundles of 20: ./p2p-bench.ts),
+ *   - move its bytes over an authenticated, encrypted connection once
+ *     (TCP + Noise + Yamux, in bundles of 20, both ends: ./p2p-bench.ts),
  *   - decode and hash them (`decodeHashedTransaction`, with the canonical
  *     check that makes the hash unique),
  *   - verify its signature (the bound's operation),
@@ -55,7 +55,7 @@ export type FloorPart = 'transport' | 'decode + hash' | 'verify' | 'store block 
 
 export interface FloorRow {
   readonly part: FloorPart;
-  /** CPU per transaction, µs (all threads of this process for transport and storage). */
+  /** Process CPU (user + system, all threads) per transaction, µs. */
   readonly us: number;
   readonly ofVerification: number;
 }
@@ -109,7 +109,7 @@ export function floorArithmetic(
   };
 }
 
-/** A 34-byte key of `bucket` that spreads like a hash (records and index entries do). */
+/** A key of `bucket` that spreads like a hash (record ids and index keys do). */
 function spreadKey(bucket: number, hash: Uint8Array, tag: number): Uint8Array {
   const key = new Uint8Array(2 + hash.length);
   key[0] = bucket;
