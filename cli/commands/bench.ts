@@ -44,6 +44,7 @@ interface BenchCliOptions {
   readonly signersPerNode: number;
   readonly calibrate?: boolean;
   readonly calibrateSeconds: number;
+  readonly floor?: boolean;
   readonly cpuProf?: boolean;
   readonly crashPrimaryAt?: number;
   readonly crashBackupAt?: number;
@@ -97,6 +98,8 @@ export function register(program: Command): void {
       '--sweep auto|r1,r2,…: one step per rate (auto: fractions of the --calibrate bound) until the\n' +
       'committed rate falls below 90 % of the offered one, then a step at 80 % of the saturation rate.\n' +
       '--calibrate: verifies/s per core for the suite × cores ÷ nodes = the bound results are compared with.\n' +
+      '--floor: transport + decode + verify + durable store per transaction ÷ one verification; 1 ÷ that\n' +
+      'is the most of the bound a node doing only those steps could reach (record.register only).\n' +
       '--crash-primary-at / --crash-backup-at S: kill -9 that validator S seconds after the load starts.\n' +
       '--cpu-prof: nodes run with node --cpu-prof; the report lists where their time went.\n' +
       'Output: a summary table (or --json), and report.json, timeseries.csv, steps.csv and\n' +
@@ -192,6 +195,10 @@ export function register(program: Command): void {
         .argParser(numberOption(0.1, 60))
         .default(BENCH_DEFAULTS.calibrateSeconds),
     )
+    .option(
+      '--floor',
+      "measure what a validator cannot avoid per transaction (bench:floor) and the bound's ceiling it implies",
+    )
     .option('--cpu-prof', 'run the nodes under node --cpu-prof and summarise the profiles')
     .addOption(
       new Option(
@@ -285,6 +292,7 @@ export function register(program: Command): void {
         signersPerNode: o.signersPerNode,
         calibrate: o.calibrate === true,
         calibrateSeconds: o.calibrateSeconds,
+        floor: o.floor === true,
         cpuProf: o.cpuProf === true,
         crashPrimaryAtS: o.crashPrimaryAt ?? null,
         crashBackupAtS: o.crashBackupAt ?? null,

@@ -6,6 +6,7 @@
  * disk with no network.
  */
 import type { BenchReport, StepReport } from './report.js';
+import { floorLine } from './report-text.js';
 import { escapeXml, lineChart } from './svg-chart.js';
 
 const PALETTE = [
@@ -251,6 +252,9 @@ export function renderHtml(report: BenchReport): string {
             `${c.verifyPerSecPerCore} verifies/s/core side by side (${c.verifyPerSecAlone} alone, known key ${c.knownKeyVerifyPerSecPerCore}), ${c.cores} cores, ${c.messageBytes}-byte messages; the bound uses the ${report.boundBasis ?? 'plain'} rate`,
           ],
         ] as [string, unknown][])),
+    ...(report.floor === null
+      ? []
+      : ([['floor', floorLine(report.floor, report.summary.ceilingTps)]] as [string, unknown][])),
     ['config', report.config],
   ];
   const profiles = report.profiles

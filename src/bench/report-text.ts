@@ -3,6 +3,7 @@
  * nodes of the headline step, faults and profile tops.
  */
 import { boundRate } from './calibrate.js';
+import type { FloorBenchResult } from './floor-bench.js';
 import type { BenchReport, StepReport } from './report.js';
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -22,6 +23,17 @@ const num = (v: number | null | undefined, digits = 0): string =>
 
 const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(0)}%`);
 
+/** The `--floor` line: each part per transaction, the floor and its ceiling. */
+export function floorLine(floor: FloorBenchResult, ceilingTps: number | null): string {
+  const parts = floor.rows.map((r) => `${r.part} ${num(r.us, 1)}`).join(', ');
+  return (
+    `floor: ${parts} µs CPU per transaction = ${num(floor.floorInVerifications, 2)} verifications → ` +
+    `ceiling ${num(floor.ceilingOfBound, 2)} of the bound` +
+    (ceilingTps === null ? '' : ` = ${num(ceilingTps)} tx/s`) +
+    ` (${num(floor.ceilingUncheckedDecodeOfBound, 2)} if decoding skipped its canonical check)`
+  );
+}
+
 function headlineStep(report: BenchReport): StepReport | undefined {
   return [...report.steps].sort((a, b) => b.committedTps - a.committedTps)[0];
 }
@@ -39,6 +51,7 @@ export function renderSummary(report: BenchReport): string {
       `bound: ${num(boundRate(c, report.boundBasis ?? 'plain'))} verifies/s/core (${c.suite}, ${report.boundBasis ?? 'plain'}, ${c.cores} cores side by side; plain ${num(c.verifyPerSecPerCore)}, ${num(c.verifyPerSecAlone)} alone; known key ${num(c.knownKeyVerifyPerSecPerCore)}) × ${c.cores} ÷ ${report.config.nodes} nodes = ${num(report.boundTps)} tx/s`,
     );
   }
+  if (report.floor !== null) out.push(floorLine(report.floor, s.ceilingTps));
   out.push('');
   out.push(
     table(
@@ -121,6 +134,11 @@ export function renderSummary(report: BenchReport): string {
         `WARNING ${step.label}: ${num(scheduled - sent)} of ${num(scheduled)} scheduled transactions were never sent (the generator passed its deadline); its rates cover less than the step`,
       );
     }
+  }
+  if (s.fractionOfCeiling !== null) {
+    out.push(
+      `committed ${num(s.committedTps)} tx/s = ${pct(s.fractionOfCeiling)} of the floor's ceiling (${num(s.ceilingTps)} tx/s)`,
+    );
   }
   if (s.saturationTps !== null) {
     out.push(

@@ -7,6 +7,7 @@
  */
 import type { SuiteId } from '../crypto/suite.js';
 import type { BoundBasis, Calibration } from './calibrate.js';
+import type { FloorBenchResult } from './floor-bench.js';
 import type { SeriesPoint, StepMeasurement } from './collector.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { GeneratorRunStats } from './generator-protocol.js';
@@ -41,6 +42,8 @@ export interface BenchConfig {
   readonly lanesPerNode: number;
   readonly signers: number;
   readonly calibrate: boolean;
+  /** `--floor`: the design's per-transaction floor was measured (./floor-bench.ts). */
+  readonly floor: boolean;
   readonly cpuProf: boolean;
   readonly crashPrimaryAtS: number | null;
   readonly crashBackupAtS: number | null;
@@ -124,6 +127,12 @@ export interface BenchSummary {
   readonly submittedTps: number;
   readonly boundTps: number | null;
   readonly fractionOfBound: number | null;
+  /** `--floor`: the most of the bound a node doing only the floor's steps reaches. */
+  readonly ceilingOfBound: number | null;
+  /** ceilingOfBound × boundTps (needs --floor and --calibrate). */
+  readonly ceilingTps: number | null;
+  /** committedTps ÷ ceilingTps. */
+  readonly fractionOfCeiling: number | null;
   readonly latencyMs: LatencySummary;
   readonly viewChanges: number | null;
   readonly blocksPerSec: number;
@@ -156,6 +165,8 @@ export interface BenchReport {
   readonly boundTps: number | null;
   /** Which verification rate the bound uses (./calibrate.ts `BoundBasis`). */
   readonly boundBasis: BoundBasis | null;
+  /** `--floor`: the per-transaction floor and the ceiling it implies. */
+  readonly floor: FloorBenchResult | null;
   readonly summary: BenchSummary;
   readonly steps: readonly StepReport[];
   readonly profiles: readonly ProfileSummary[];
@@ -229,6 +240,7 @@ export function summarize(
   steps: readonly StepReport[],
   boundTps: number | null,
   isSweep: boolean,
+  ceilingOfBound: number | null = null,
 ): BenchSummary {
   const measured = steps.filter((s) => s.label !== LATENCY_STEP_LABEL);
   const headline =
@@ -244,6 +256,8 @@ export function summarize(
     ? null
     : steps.reduce((sum, s) => sum + (s.viewChanges ?? 0), 0);
   const committedTps = headline?.committedTps ?? 0;
+  const ceilingTps =
+    ceilingOfBound === null || boundTps === null ? null : round(ceilingOfBound * boundTps, 1);
   return {
     description,
     committedTps,
@@ -251,6 +265,9 @@ export function summarize(
     submittedTps: headline?.submittedTps ?? 0,
     boundTps,
     fractionOfBound: roundOrNull(fractionOf(committedTps, boundTps), 3),
+    ceilingOfBound: roundOrNull(ceilingOfBound, 3),
+    ceilingTps,
+    fractionOfCeiling: roundOrNull(fractionOf(committedTps, ceilingTps), 3),
     latencyMs: headline?.latencyMs ?? {
       count: 0,
       min: null,
@@ -288,6 +305,7 @@ export function jsonSummary(report: BenchReport): Record<string, unknown> {
     ...report.summary,
     config: report.config,
     calibration: report.calibration,
+    floor: report.floor,
     git: report.git,
     machine: report.machine,
     steps: report.steps.map(({ series: _series, ...rest }) => rest),

@@ -5,7 +5,8 @@
  * memory, then build and write the report.
  *
  * Order of a run
- *   1. `--calibrate`: verify rates on idle cores (./calibrate.ts)
+ *   1. `--calibrate`: verify rates on idle cores (./calibrate.ts); `--floor`:
+ *      the per-transaction floor (./floor-bench.ts)
  *   2. devnet in a fresh directory (or `--targets`), every node answering
  *   3. one `/v1/events` subscription per validator → BenchCollector
  *   4. setup: each institution certifies its signers (doctors or admins) and
@@ -36,6 +37,8 @@ import { silentLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
 import { buildMemberCertify, unsignedTransaction } from '../records/builders.js';
 import { boundOf, calibrate } from './calibrate.js';
+import { runFloorBench } from './floor-bench.js';
+import type { FloorBenchResult } from './floor-bench.js';
 import type { BoundBasis, Calibration } from './calibrate.js';
 import { nowMs, delay } from './clock.js';
 import { BenchCollector } from './collector.js';
@@ -102,6 +105,8 @@ export interface BenchOptions {
   readonly signersPerNode: number;
   readonly calibrate: boolean;
   readonly calibrateSeconds: number;
+  /** Also measure the design's per-transaction floor (./floor-bench.ts) before the nodes start. */
+  readonly floor: boolean;
   readonly cpuProf: boolean;
   readonly crashPrimaryAtS: number | null;
   readonly crashBackupAtS: number | null;
@@ -121,6 +126,14 @@ export interface BenchOptions {
   /** Aborts the run (Ctrl-C): nodes and generators are stopped, nothing is written. */
   readonly signal?: AbortSignal;
 }
+
+/**
+ * The floor inside a run: 1,000 blocks of 30 (30 k transactions written
+ * durably, twice) and half a second per in-memory measurement — about 6 s.
+ */
+const FLOOR_BLOCKS = 1000;
+const FLOOR_TXS_PER_BLOCK = 30;
+const FLOOR_SECONDS = 0.5;
 
 /** Defaults of every tunable (the CLI shows them in --help). */
 export const BENCH_DEFAULTS = {
@@ -234,6 +247,9 @@ function validate(o: BenchOptions): void {
     bad('crash', `${o.nodes} validators tolerate no crash (need at least 4)`);
   }
   if (o.targets !== null && o.cpuProf) bad('cpu-prof', 'needs nodes the harness started');
+  if (o.floor && o.workload !== 'record.register') {
+    bad('floor', `measures record.register transactions, not the ${o.workload} workload`);
+  }
   if (o.targets !== null && o.keysFrom === null && signerRoleOf(o.workload) !== null) {
     bad(
       'targets',
@@ -1166,6 +1182,18 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     calibration = await calibrate({ suite: o.suite, seconds: o.calibrateSeconds, messageBytes });
   }
   checkAborted(o.signal);
+  let floor: FloorBenchResult | null = null;
+  if (o.floor) {
+    progress.phase(`measuring the ${o.suite} floor per transaction (bench:floor) …`);
+    floor = await runFloorBench({
+      suite: o.suite,
+      blocks: FLOOR_BLOCKS,
+      txs: FLOOR_TXS_PER_BLOCK,
+      seconds: FLOOR_SECONDS,
+      transport: true,
+    });
+  }
+  checkAborted(o.signal);
   const nodeCount = o.targets === null ? o.nodes + o.observers : o.targets.length;
   // Certified signers are verified with the nodes' known-key tables.
   const boundBasis: BoundBasis = signerRoleOf(o.workload) === null ? 'plain' : 'known-key';
@@ -1236,6 +1264,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       lanesPerNode: o.lanesPerNode,
       signers: signerCount,
       calibrate: o.calibrate,
+      floor: o.floor,
       cpuProf: o.cpuProf,
       crashPrimaryAtS: o.crashPrimaryAtS,
       crashBackupAtS: o.crashBackupAtS,
@@ -1262,7 +1291,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       calibration,
       boundTps,
       boundBasis: calibration === null ? null : boundBasis,
-      summary: summarize(description, steps, boundTps, o.sweep !== null),
+      floor,
+      summary: summarize(
+        description,
+        steps,
+        boundTps,
+        o.sweep !== null,
+        floor?.ceilingOfBound ?? null,
+      ),
       steps,
       profiles,
       files,

@@ -1,7 +1,7 @@
 /**
  * Smoke run of the built `medchain bench`: four real node processes on
  * 127.0.0.1, a load-generator process, a few seconds of open-loop load with
- * calibration. Checks the shape of the summary and the report files, and
+ * calibration and the floor. Checks the shape of the summary and the report files, and
  * that every transaction the nodes accepted was committed with an OK receipt.
  * It asserts no speed: figures on a shared test machine mean nothing.
  */
@@ -66,6 +66,7 @@ describe('medchain bench (built CLI)', () => {
         '--calibrate',
         '--calibrate-seconds',
         '0.2',
+        '--floor',
         '--base-port',
         String(BASE_PORT),
         '--out',
@@ -90,6 +91,13 @@ describe('medchain bench (built CLI)', () => {
     expect(summary.offeredTps).toBeCloseTo(RATE, -1);
     expect(summary.boundTps as number).toBeGreaterThan(0);
     expect(summary.fractionOfBound as number).toBeGreaterThan(0);
+    // --floor: a ceiling below the bound, in tx/s against the same bound
+    const ceiling = summary.ceilingOfBound as number;
+    expect(ceiling).toBeGreaterThan(0);
+    expect(ceiling).toBeLessThan(1);
+    expect(summary.ceilingTps as number).toBeCloseTo(ceiling * (summary.boundTps as number), -1);
+    expect(summary.fractionOfCeiling as number).toBeGreaterThan(summary.fractionOfBound as number);
+    expect(summary.floor).toMatchObject({ suite: 'intl', transportMeasured: true });
     expect(summary.latencyMs.p50).toBeGreaterThan(0);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50 ?? 0);
     expect(typeof summary.viewChanges).toBe('number');
@@ -177,6 +185,10 @@ describe('medchain bench (built CLI)', () => {
     expect(targets.code).toBe(2);
     expect(JSON.parse(targets.stdout)).toMatchObject({ error: { code: 'INVALID_INPUT' } });
     expect(targets.stderr).toMatch(/--keys-from/);
+
+    const floor = await medchain(['bench', '--floor', '--workload', 'member.certify'], 20_000);
+    expect(floor.code).toBe(2);
+    expect(floor.stderr).toMatch(/floor.*record\.register/);
 
     const crash = await medchain(['bench', '--nodes', '3', '--crash-primary-at', '2'], 20_000);
     expect(crash.code).toBe(2);

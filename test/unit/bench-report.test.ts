@@ -18,6 +18,8 @@ import { renderHtml } from '../../src/bench/report-html.js';
 import { renderSummary } from '../../src/bench/report-text.js';
 import { escapeXml, lineChart, niceTicks } from '../../src/bench/svg-chart.js';
 import type { GeneratorRunStats } from '../../src/bench/generator-protocol.js';
+import { floorArithmetic } from '../../src/bench/floor-bench.js';
+import type { FloorBenchResult } from '../../src/bench/floor-bench.js';
 
 const CONFIG: BenchConfig = {
   mode: 'devnet',
@@ -39,6 +41,7 @@ const CONFIG: BenchConfig = {
   lanesPerNode: 2,
   signers: 64,
   calibrate: true,
+  floor: false,
   cpuProf: false,
   crashPrimaryAtS: null,
   crashBackupAtS: null,
@@ -157,7 +160,27 @@ function step(
   };
 }
 
-function report(steps: StepReport[], isSweep: boolean): BenchReport {
+/** A floor of 2 verifications (ceiling 0.5 of the bound). */
+const FLOOR: FloorBenchResult = {
+  suite: 'intl',
+  txBytes: 940,
+  txsPerBlock: 30,
+  blocks: 1000,
+  transportMeasured: true,
+  ...floorArithmetic(
+    { transport: 5, 'decode + hash': 15, verify: 50, 'store block + record': 30 },
+    5,
+  ),
+  auditIndexUs: 5,
+  decodeUncheckedUs: 5,
+  ceilingUncheckedDecodeOfBound: 50 / 90,
+};
+
+function report(
+  steps: StepReport[],
+  isSweep: boolean,
+  floor: FloorBenchResult | null = null,
+): BenchReport {
   return {
     format: REPORT_FORMAT,
     version: 1,
@@ -187,7 +210,14 @@ function report(steps: StepReport[], isSweep: boolean): BenchReport {
     },
     boundTps: 3000,
     boundBasis: 'known-key',
-    summary: summarize(describeSetup(CONFIG, MACHINE), steps, 3000, isSweep),
+    floor,
+    summary: summarize(
+      describeSetup(CONFIG, MACHINE),
+      steps,
+      3000,
+      isSweep,
+      floor?.ceilingOfBound ?? null,
+    ),
     steps,
     profiles: [],
     files: {
@@ -225,8 +255,27 @@ describe('summary', () => {
     expect(s.committedTps).toBe(480);
     expect(s.boundTps).toBeNull();
     expect(s.fractionOfBound).toBeNull();
+    expect(s.ceilingOfBound).toBeNull();
+    expect(s.ceilingTps).toBeNull();
+    expect(s.fractionOfCeiling).toBeNull();
     expect(s.saturationTps).toBeNull();
     expect(s.latencyAt80PercentOfSaturationMs).toBeNull();
+  });
+
+  it('with --floor: the ceiling in tx/s and the committed rate as a fraction of it', () => {
+    const s = summarize('x', SWEEP, 3000, true, 0.5);
+    expect(s.ceilingOfBound).toBe(0.5);
+    expect(s.ceilingTps).toBe(1500);
+    expect(s.fractionOfCeiling).toBe(1);
+    const noBound = summarize('x', SWEEP, null, true, 0.5);
+    expect(noBound.ceilingOfBound).toBe(0.5);
+    expect(noBound.ceilingTps).toBeNull();
+    expect(noBound.fractionOfCeiling).toBeNull();
+    expect(jsonSummary(report(SWEEP, true, FLOOR))).toMatchObject({
+      ceilingOfBound: 0.5,
+      ceilingTps: 1500,
+      floor: { floorInVerifications: 2 },
+    });
   });
 
   it('merges generator stats: CPU in cores over the longest wall time', () => {
@@ -323,6 +372,17 @@ describe('HTML and text', () => {
     expect(text).toContain('bound: 6,100 verifies/s/core (intl, known-key,');
     expect(text).toContain('/out/report.html');
     expect(text).not.toContain('WARNING');
+    expect(text).not.toContain('floor:');
+  });
+
+  it('with --floor the text and the HTML show the floor and its ceiling', () => {
+    const r = report(SWEEP, true, FLOOR);
+    const text = renderSummary(r);
+    expect(text).toContain(
+      'floor: transport 5.0, decode + hash 15.0, verify 50.0, store block + record 30.0 µs CPU per transaction = 2.00 verifications → ceiling 0.50 of the bound = 1,500 tx/s (0.56 if decoding skipped its canonical check)',
+    );
+    expect(text).toContain("committed 1,500 tx/s = 100% of the floor's ceiling (1,500 tx/s)");
+    expect(renderHtml(r)).toContain('2.00 verifications → ceiling 0.50 of the bound');
   });
 
   it('the text summary warns of a step whose generator left transactions unsent', () => {
