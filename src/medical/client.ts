@@ -1,8 +1,10 @@
 /**
  * Client of the medical endpoints: every request signed with the caller's
  * member (or institution) key (./signed-request.ts). Used by the CLI, the
- * demo and hospital systems. Failures are `ApiClientError`s carrying the
- * node's error code and HTTP status (0 when no response came back).
+ * demo and hospital systems. Requests go over `node:http` like the API
+ * client's (src/api/http-transport.ts; a `fetch` can replace it). Failures are
+ * `ApiClientError`s carrying the node's error code and HTTP status (0 when no
+ * response came back).
  */
 import { WebSocket } from 'ws';
 import { encode, fromHex, toHex } from '../codec/index.js';
@@ -11,6 +13,8 @@ import type { CryptoSuite, KeyPair } from '../crypto/suite.js';
 import { InvalidInputError } from '../errors.js';
 import type { ErrorDetails } from '../errors.js';
 import { ApiClientError, ApiErrorCode } from '../api/errors.js';
+import { fetchTransport, nodeHttpTransport } from '../api/http-transport.js';
+import type { HttpAnswer, HttpTransport } from '../api/http-transport.js';
 import { MEDIA_CBOR } from '../api/schemas.js';
 import { SIGNATURE_HEADER, signRequest } from './signed-request.js';
 
@@ -23,6 +27,7 @@ export interface MedicalClientOptions {
   /** Per-request deadline (default 30 s: a document fetch waits for its access.log to commit). */
   readonly timeoutMs?: number;
   readonly now?: () => number;
+  /** Sends requests through this `fetch` instead of `node:http` (tests, proxies). */
   readonly fetch?: typeof fetch;
 }
 
@@ -290,7 +295,9 @@ export class MedicalClient {
   readonly key: KeyPair;
   readonly #timeoutMs: number;
   readonly #now: () => number;
-  readonly #fetch: typeof fetch;
+  /** The `fetch` given in the options (passed on by `withKey`), if any. */
+  readonly #fetch: typeof fetch | undefined;
+  readonly #transport: HttpTransport;
 
   constructor(options: MedicalClientOptions) {
     let parsed: URL;
@@ -308,7 +315,9 @@ export class MedicalClient {
     this.key = options.key;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#now = options.now ?? Date.now;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch;
+    this.#transport =
+      options.fetch === undefined ? nodeHttpTransport : fetchTransport(options.fetch);
   }
 
   /** The same client signing with another key. */
@@ -320,7 +329,7 @@ export class MedicalClient {
       key,
       timeoutMs: this.#timeoutMs,
       now: this.#now,
-      fetch: this.#fetch,
+      ...(this.#fetch === undefined ? {} : { fetch: this.#fetch }),
     });
   }
 
@@ -572,9 +581,9 @@ export class MedicalClient {
   async #json<T>(method: string, path: string, body?: Uint8Array): Promise<T> {
     const signature = this.signatureFor(method, path, body);
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await this.#fetch(`${this.baseUrl}${path}`, {
+      response = await this.#transport(`${this.baseUrl}${path}`, {
         method,
         signal: timeout,
         headers: {

@@ -707,6 +707,26 @@ describe('statistics and the referral stream', () => {
   it('pushes a referral to the receiving institution when it commits; strangers are refused', async () => {
     const district = alliance.node(DISTRICT);
     const url = await district.server.listen();
+    // the default transport (node:http) against the real listener: a signed request round-trips
+    const overHttp = new MedicalClient({
+      baseUrl: url,
+      suite,
+      chainId: CHAIN_ID,
+      key: keys.cityDoctor,
+    });
+    const listed = await overHttp.institutions();
+    expect(listed.institutions.map((i) => i.id)).toContain(DISTRICT);
+    const nowhere = new MedicalClient({
+      baseUrl: 'http://127.0.0.1:1',
+      suite,
+      chainId: CHAIN_ID,
+      key: keys.cityDoctor,
+    });
+    await expect(nowhere.institutions()).rejects.toMatchObject({
+      code: 'API_UNREACHABLE',
+      status: 0,
+      message: expect.stringContaining('ECONNREFUSED') as unknown,
+    });
     const refused = new MedicalClient({
       baseUrl: url,
       suite,
