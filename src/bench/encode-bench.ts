@@ -153,12 +153,10 @@ export function runEncodeBench(options: EncodeBenchOptions): EncodeBenchResult {
 }
 
 function parseArgs(argv: readonly string[]): EncodeBenchOptions & { json: boolean } {
-  const number = (name: string, fallback: number, min: number, max: number): number =>
-    numberArg(argv, name, fallback, min, max);
   return {
     json: argv.includes('--json'),
-    seconds: number('seconds', 0.5, 0.01, 30),
-    txs: Math.round(number('txs', 30, 1, 2000)),
+    seconds: numberArg(argv, 'seconds', 0.5, 0.01, 30),
+    txs: Math.round(numberArg(argv, 'txs', 30, 1, 2000)),
   };
 }
 

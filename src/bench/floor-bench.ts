@@ -259,17 +259,15 @@ export async function runFloorBench(options: FloorBenchOptions): Promise<FloorBe
 }
 
 function parseArgs(argv: readonly string[]): FloorBenchOptions & { json: boolean } {
-  const number = (name: string, fallback: number, min: number, max: number): number =>
-    numberArg(argv, name, fallback, min, max);
   const suiteArg = argv.find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? 'intl';
   if (!isSuiteId(suiteArg))
     throw new InvalidInputError('suite', `expected intl or gm, got ${suiteArg}`);
   return {
     json: argv.includes('--json'),
     suite: suiteArg,
-    blocks: Math.round(number('blocks', 2000, 1, 100_000)),
-    txs: Math.round(number('txs', 30, 1, 2000)),
-    seconds: number('seconds', 1, 0.01, 30),
+    blocks: Math.round(numberArg(argv, 'blocks', 2000, 1, 100_000)),
+    txs: Math.round(numberArg(argv, 'txs', 30, 1, 2000)),
+    seconds: numberArg(argv, 'seconds', 1, 0.01, 30),
     transport: true,
   };
 }

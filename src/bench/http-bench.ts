@@ -2,10 +2,10 @@
  * HTTP client benchmark: the CPU the API client spends per `submitBatch`,
  * over its default transport (`node:http`, src/api/http-transport.ts) and
  * over the global `fetch`, side by side in one run (alternating rounds, after
- * a warm-up of each). The
- * answering server runs in a child process, so the CPU measured here is the
- * client's alone — what a load generator (or a hospital system) spends to
- * send, on the same cores as the nodes when both run on one machine.
+ * a warm-up of each). The answering server runs in a child process, so the
+ * CPU measured here is the client's alone — what a load generator (or a
+ * hospital system) spends to send, on the same cores as the nodes when both
+ * run on one machine.
  *
  * Usage: node dist/src/bench/http-bench.js [--json] [--requests=2000] [--rounds=3] [--txs=2]
  */
@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { MedchainClient } from '../api/client.js';
 import { InvariantError } from '../errors.js';
 import { numberArg } from './micro.js';
+import { median } from './stats.js';
 
 export interface HttpBenchOptions {
   /** Timed requests per transport per round. */
@@ -80,20 +81,12 @@ async function startServer(txs: number): Promise<{ child: ChildProcess; port: nu
   return { child, port };
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
 /** Summarises rows: each transport's median CPU per request over rounds, and their ratio. */
 export function summarizeHttpBench(
   rows: readonly HttpBenchRow[],
 ): Pick<HttpBenchResult, 'nodeHttpCpuUs' | 'fetchCpuUs' | 'fetchOverNodeHttp'> {
   const of = (t: HttpTransportName): number =>
-    median(rows.filter((r) => r.transport === t).map((r) => r.cpuUs));
+    median(rows.filter((r) => r.transport === t).map((r) => r.cpuUs)) ?? 0;
   const nodeHttpCpuUs = of('node:http');
   const fetchCpuUs = of('fetch');
   return { nodeHttpCpuUs, fetchCpuUs, fetchOverNodeHttp: fetchCpuUs / nodeHttpCpuUs };
@@ -149,13 +142,11 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
 }
 
 function parseArgs(argv: readonly string[]): HttpBenchOptions & { json: boolean } {
-  const number = (name: string, fallback: number, min: number, max: number): number =>
-    Math.round(numberArg(argv, name, fallback, min, max));
   return {
     json: argv.includes('--json'),
-    requests: number('requests', 2000, 10, 100_000),
-    rounds: number('rounds', 3, 1, 20),
-    txs: number('txs', 2, 1, 1000),
+    requests: Math.round(numberArg(argv, 'requests', 2000, 10, 100_000)),
+    rounds: Math.round(numberArg(argv, 'rounds', 3, 1, 20)),
+    txs: Math.round(numberArg(argv, 'txs', 2, 1, 1000)),
   };
 }
 

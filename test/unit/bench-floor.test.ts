@@ -36,7 +36,11 @@ describe('bench:floor', () => {
       expect(of('decode + hash')).toBeGreaterThan(0);
       expect(of('verify')).toBeGreaterThan(0);
       expect(of('store block + record')).toBeGreaterThan(0);
-      expect(r.auditIndexUs).toBeGreaterThanOrEqual(0);
+      expect(r.ceilingWithAuditOfBound).toBeCloseTo(
+        1 / (r.floorInVerifications + r.auditIndexUs / of('verify')),
+        12,
+      );
+      expect(r.ceilingWithAuditOfBound).toBeLessThanOrEqual(r.ceilingOfBound);
       expect(r.ceilingOfBound).toBeCloseTo(1 / r.floorInVerifications, 12);
       expect(r.ceilingOfBound).toBeLessThan(1);
       expect(r.decodeUncheckedUs).toBeGreaterThan(0);
